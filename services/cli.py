@@ -1,0 +1,109 @@
+"""`msc`: the platform's one command-line entry point.
+
+    msc stack up|down|status [--json]|logs NAME   the native PostgreSQL, Kafka, ClickHouse, Keycloak
+    msc migrate                                   Django + ClickHouse migrations, Kafka topics
+    msc serve [--workers N] [--daemon]            the API under gunicorn
+    msc up                                        all of the above, then where to log in
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from infra.stack.process import StackError
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services.settings.dev")
+    import django
+
+    django.setup()
+
+
+def _cmd_stack(args: argparse.Namespace) -> int:
+    from infra.stack import manager
+
+    if args.action == "up":
+        manager.stack_up()
+    elif args.action == "down":
+        manager.stack_down()
+    elif args.action == "status":
+        return 0 if manager.stack_status(as_json=args.json) else 3
+    elif args.action == "logs":
+        if not args.name:
+            raise StackError("msc stack logs needs a component name")
+        manager.stack_logs(args.name, lines=args.lines)
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from services.migrate import migrate_all
+
+    _django_setup()
+    migrate_all(verbose=not args.quiet)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from services.serve import serve
+
+    return serve(workers=args.workers, daemon=args.daemon)
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from infra.stack import manager
+    from services.migrate import migrate_all
+    from services.serve import print_welcome, serve
+
+    manager.stack_up()
+    _django_setup()
+    migrate_all(verbose=True)
+    code = serve(workers=args.workers, daemon=True)
+    if code == 0:
+        print_welcome()
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="msc", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    stack = sub.add_parser("stack", help="install, start, stop and inspect the local stack")
+    stack.add_argument("action", choices=["up", "down", "status", "logs"])
+    stack.add_argument("name", nargs="?", help="component, for `logs`")
+    stack.add_argument("--json", action="store_true", help="status: JSON summary on the last line")
+    stack.add_argument("--lines", type=int, default=200, help="logs: how many lines")
+    stack.set_defaults(handler=_cmd_stack)
+
+    migrate = sub.add_parser("migrate", help="Django and ClickHouse migrations, Kafka topics")
+    migrate.add_argument("--quiet", action="store_true")
+    migrate.set_defaults(handler=_cmd_migrate)
+
+    serve = sub.add_parser("serve", help="run the API under gunicorn")
+    serve.add_argument("--workers", type=int, default=None)
+    serve.add_argument("--daemon", action="store_true", help="run in the background")
+    serve.set_defaults(handler=_cmd_serve)
+
+    up = sub.add_parser("up", help="stack, migrations and API in the background")
+    up.add_argument("--workers", type=int, default=None)
+    up.set_defaults(handler=_cmd_up)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `msc` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except StackError as exc:
+        print(f"msc: {exc}", file=sys.stderr)  # noqa: T201 - CLI error output
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
