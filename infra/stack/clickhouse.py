@@ -1,4 +1,4 @@
-"""ClickHouse from Debian's `clickhouse-server` package, with a project-local config and data dir."""
+"""ClickHouse from Debian's `clickhouse-server` package, with a project-local config and data."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ USERS_TEMPLATE = """<?xml version="1.0"?>
     </profiles>
     <users>
         <default>
-            <!-- Loopback only, so a password adds nothing on one machine; set one in production. -->
+            <!-- Loopback only: a password adds nothing on one machine; production sets one. -->
             <password>{password}</password>
             <networks><ip>::1</ip><ip>127.0.0.1</ip></networks>
             <profile>default</profile>

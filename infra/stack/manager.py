@@ -1,4 +1,4 @@
-"""`msc stack up | down | status | logs`: the whole local stack, started natively and idempotently."""
+"""`msc stack up | down | status | logs`: the local stack, started natively and idempotently."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def say(message: str) -> None:
 
 
 def components(config: StackConfig | None = None) -> list[Component]:
-    """The stack in start order (PostgreSQL first: it is what everything else is checked against)."""
+    """The stack's components; `up` starts them in parallel, `down` stops them in reverse."""
     cfg = config or load_config()
     return [Postgres(cfg), Kafka(cfg), ClickHouse(cfg), Keycloak(cfg)]
 
@@ -76,7 +76,8 @@ def stack_up(config: StackConfig | None = None) -> None:
     cfg = config or load_config()
     for directory in (cfg.home, cfg.cache, cfg.run_dir, cfg.log_dir):
         directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(cfg.home, 0o755)
+    # The postgres user must traverse the home to reach its data directory; nothing secret here.
+    os.chmod(cfg.home, 0o755)  # noqa: S103
     started = time.monotonic()
     failures: list[tuple[Component, BaseException]] = []
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -84,11 +85,11 @@ def stack_up(config: StackConfig | None = None) -> None:
         for future, component in futures.items():
             try:
                 say(future.result())
-            except Exception as exc:  # noqa: BLE001 - each failure is reported with its component
-                failures.append((component, exc))
+            except Exception as error:  # noqa: BLE001 - each failure is reported with its component
+                failures.append((component, error))
     if failures:
-        for component, exc in failures:
-            say(f"FAILED {exc}")
+        for component, failure in failures:
+            say(f"FAILED {failure}")
             say(f"--- last lines of {component.log_file} ---\n{tail(component.log_file)}")
         names = ", ".join(c.name for c, _ in failures)
         raise StackError(f"stack up failed for: {names}")
@@ -96,7 +97,11 @@ def stack_up(config: StackConfig | None = None) -> None:
 
 
 def stack_down(config: StackConfig | None = None) -> None:
-    """Stop only what `stack up` started, by recorded process id, in reverse order."""
+    """Stop only what `stack up` and `msc up` started, by recorded process id, in reverse order."""
+    from services.serve import stop_api
+
+    if stop_api():
+        say("api: stopped")
     for component in reversed(components(config)):
         if component.stop():
             say(f"{component.name}: stopped")

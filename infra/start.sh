@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Start the whole platform on this machine: Python environment, PostgreSQL, Kafka, ClickHouse,
+# Keycloak, migrations and the API; then print where to go and how to log in.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash infra/bootstrap.sh
+exec .venv/bin/msc up "$@"

@@ -1,0 +1,1 @@
+"""Referrals: the directory of skills-development institutions, routing, the referral workflow."""

@@ -1,0 +1,1 @@
+"""Conventions every API of the platform shares: one error format."""

@@ -1,0 +1,171 @@
+"""Settings shared by every environment; everything that differs comes from the environment.
+
+The stack's ports and credentials use the same variables as `msc stack` (infra/stack/config.py),
+so one `.env` drives the servers, the API and docker-compose alike.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TypedDict
+
+from infra.stack.config import load_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+STACK = load_config()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = os.environ.get("MSC_SECRET_KEY", "")
+DEBUG = env_bool("MSC_DEBUG", False)
+ALLOWED_HOSTS = env_list("MSC_ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "rest_framework",
+    "drf_spectacular",
+    "services.tenancy",
+    "intake",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "services.urls"
+WSGI_APPLICATION = "services.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DB_NAME = os.environ.get("MSC_PG_DATABASE", STACK.postgres_database)
+
+
+def database(user: str, password: str) -> dict[str, object]:
+    """A connection to the platform database as the given role."""
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": DB_NAME,
+        "USER": user,
+        "PASSWORD": password,
+        "HOST": os.environ.get("MSC_PG_HOST", STACK.host),
+        "PORT": str(STACK.postgres_port),
+        # Every request is one transaction: the tenant setting for row-level security is
+        # transaction-local, so it can never leak to the next request on a reused connection.
+        "ATOMIC_REQUESTS": True,
+        "CONN_MAX_AGE": int(os.environ.get("MSC_PG_CONN_MAX_AGE", "60")),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": 5},
+        "TEST": {"NAME": DB_NAME},
+    }
+
+
+DATABASES = {
+    # The application role: owns nothing, cannot bypass row-level security.
+    "default": database(STACK.postgres_app_user, STACK.postgres_app_password),
+    # The owner role: used only to run migrations (`msc migrate`).
+    "owner": database(STACK.postgres_owner, STACK.postgres_owner_password),
+}
+DATABASE_ROUTERS = ["services.tenancy.routers.OwnerMigratesRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+
+class KeycloakSettings(TypedDict):
+    ISSUER: str
+    JWKS_URL: str
+    AUDIENCE: str
+    JWKS_CACHE_SECONDS: int
+    JWKS_MIN_REFRESH_SECONDS: int
+    LEEWAY_SECONDS: int
+
+
+class KafkaSettings(TypedDict):
+    BOOTSTRAP_SERVERS: str
+    TOPIC_PREFIX: str
+
+
+class ClickHouseSettings(TypedDict):
+    HOST: str
+    PORT: int
+    DATABASE: str
+    USER: str
+    PASSWORD: str
+
+
+KEYCLOAK: KeycloakSettings = {
+    "ISSUER": os.environ.get("MSC_OIDC_ISSUER", f"{STACK.keycloak_url}/realms/msc"),
+    "JWKS_URL": os.environ.get(
+        "MSC_OIDC_JWKS_URL", f"{STACK.keycloak_url}/realms/msc/protocol/openid-connect/certs"
+    ),
+    "AUDIENCE": os.environ.get("MSC_OIDC_AUDIENCE", "msc-api"),
+    # How long fetched keys are trusted, and the least time between two fetches for an unknown kid.
+    "JWKS_CACHE_SECONDS": int(os.environ.get("MSC_OIDC_JWKS_CACHE_SECONDS", "3600")),
+    "JWKS_MIN_REFRESH_SECONDS": int(os.environ.get("MSC_OIDC_JWKS_MIN_REFRESH_SECONDS", "30")),
+    "LEEWAY_SECONDS": int(os.environ.get("MSC_OIDC_LEEWAY_SECONDS", "30")),
+}
+
+KAFKA: KafkaSettings = {
+    "BOOTSTRAP_SERVERS": os.environ.get("MSC_KAFKA_BOOTSTRAP", STACK.kafka_bootstrap),
+    "TOPIC_PREFIX": os.environ.get("MSC_KAFKA_TOPIC_PREFIX", ""),
+}
+
+CLICKHOUSE: ClickHouseSettings = {
+    "HOST": os.environ.get("MSC_CLICKHOUSE_HOST", STACK.host),
+    "PORT": STACK.clickhouse_port,
+    "DATABASE": os.environ.get("MSC_CLICKHOUSE_DATABASE", "msc"),
+    "USER": os.environ.get("MSC_CLICKHOUSE_USER", "default"),
+    "PASSWORD": os.environ.get("MSC_CLICKHOUSE_PASSWORD", ""),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["services.auth.authentication.KeycloakJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["services.auth.permissions.IsAuthenticatedPrincipal"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "services.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MSC platform API",
+    "DESCRIPTION": "Case management for the Migrant Service Centres of the Western Balkans.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("MSC_LOG_LEVEL", "INFO")},
+    "loggers": {"kafka": {"level": "WARNING"}, "clickhouse_driver": {"level": "ERROR"}},
+}

@@ -1,0 +1,18 @@
+"""URL map: health probes, the versioned API and its OpenAPI schema."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from services import health
+from services.auth.apis import MeApi
+
+api_v1 = [
+    path("me", MeApi.as_view(), name="me"),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include((api_v1, "v1"))),
+]

@@ -1,0 +1,48 @@
+"""Shared test set-up: the real stack is required in CI and skipped (with a reason) elsewhere."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+from infra.stack.component import Component
+from infra.stack.manager import component_named
+from services.tenancy.routers import OWNER_ALIAS
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_component(name: str) -> Component:
+    """The running component, or a failure in CI / a skip elsewhere when it is not up."""
+    component = component_named(name)
+    if component.healthy():
+        return component
+    where = f"{component.config.host}:{component.port}"
+    message = f"{name} is not running on {where}; run `msc stack up`"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+    raise AssertionError("unreachable")  # pytest.skip raises; this keeps the type checker honest
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker: Any) -> Iterator[None]:
+    """A PostgreSQL database of this run's own, migrated as the owner role, dropped afterwards."""
+    from infra.stack.postgres import Postgres
+
+    pg = require_component("postgres")
+    assert isinstance(pg, Postgres)
+    name = str(settings.DATABASES["default"]["NAME"])
+    with django_db_blocker.unblock():
+        pg.create_database(name)
+        call_command("migrate", database=OWNER_ALIAS, interactive=False, verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        connections.close_all()
+        pg.drop_database(name)
