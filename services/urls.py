@@ -9,6 +9,7 @@ from services.auth.apis import MeApi
 api_v1 = [
     path("me", MeApi.as_view(), name="me"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("intake.urls")),
 ]
 
 urlpatterns = [

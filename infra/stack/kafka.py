@@ -10,7 +10,7 @@ from pathlib import Path
 from infra.stack.component import Component
 from infra.stack.config import KAFKA_VERSION, SCALA_VERSION
 from infra.stack.installers import java21_home, maven_fetch_tree
-from infra.stack.process import run, spawn
+from infra.stack.process import port_is_open, run, spawn
 
 KAFKA_POM = f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -136,6 +136,9 @@ class Kafka(Component):
         from kafka import KafkaAdminClient
         from kafka.errors import KafkaError
 
+        # kafka-python keeps retrying a refused bootstrap for half a minute; ask the socket first.
+        if not port_is_open(self.config.host, self.port):
+            return False
         try:
             admin = KafkaAdminClient(
                 bootstrap_servers=self.config.kafka_bootstrap,
