@@ -1,8 +1,9 @@
 """Time `msc stack up` cold (empty download cache, new home) and warm (everything cached, stopped).
 
-Runs a second stack on its own ports and home so the main stack is untouched, prints the figures,
-and removes what it made. Debian packages (PostgreSQL, ClickHouse) are installed once per machine and
-are not removed, so "cold" here means every Maven Central download and every first-time set-up.
+Runs a second stack on its own ports and home so the main stack is untouched, prints the
+figures, and removes what it made. Debian packages (PostgreSQL, ClickHouse) are installed once per
+machine and are not removed, and Maven's own ~/.m2 repository is kept, so "cold" here means an empty
+project download cache (copied from ~/.m2 or fetched) and every first-time set-up.
 
     .venv/bin/python -m benchmarks.stack_startup [--keep-cache]
 """

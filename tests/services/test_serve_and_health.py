@@ -49,7 +49,8 @@ def api(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
     done = subprocess.run([*command, "serve", "--daemon", "--workers", "2"], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     log = Path(env["MSC_HOME"]) / "logs" / "api.log"
-    assert done.returncode == 0, done.stdout + done.stderr + (log.read_text() if log.exists() else "")
+    api_log = log.read_text() if log.exists() else ""
+    assert done.returncode == 0, done.stdout + done.stderr + api_log
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
