@@ -14,7 +14,7 @@ from psycopg import sql
 from infra.stack.component import Component
 from infra.stack.config import POSTGRES_MAJOR
 from infra.stack.installers import apt_install
-from infra.stack.process import StackError, run, spawn, stop_pid
+from infra.stack.process import StackError, run, spawn, stop_pid, write_pid
 
 BIN = Path(f"/usr/lib/postgresql/{POSTGRES_MAJOR}/bin")
 
@@ -112,7 +112,7 @@ class Postgres(Component):
         # runuser forks the server, so record the postmaster's own pid once it has written it.
         postmaster_pid = self.data_dir / "postmaster.pid"
         if postmaster_pid.exists():
-            self.pid_file.write_text(postmaster_pid.read_text().splitlines()[0] + "\n")
+            write_pid(self.pid_file, int(postmaster_pid.read_text().splitlines()[0]))
         ensure_roles_and_database(self, self.config.postgres_database)
 
     def version(self) -> str:

@@ -25,13 +25,34 @@ def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def read_pid(pid_file: Path) -> int | None:
-    """The process id recorded in pid_file, if that process is still alive."""
+def _start_ticks(pid: int) -> str | None:
+    """When the process started (clock ticks since boot): with the pid, it names one process."""
     try:
-        pid = int(pid_file.read_text().split()[0])
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def write_pid(pid_file: Path, pid: int) -> None:
+    """Record pid with its start time, so a later reuse of the number is never mistaken for it."""
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(f"{pid} {_start_ticks(pid) or ''}\n")
+
+
+def read_pid(pid_file: Path) -> int | None:
+    """The process id recorded in pid_file, if that very process is still alive."""
+    try:
+        fields = pid_file.read_text().split()
+        pid = int(fields[0])
     except (OSError, ValueError, IndexError):
         return None
-    return pid if pid_alive(pid) else None
+    if not pid_alive(pid):
+        return None
+    if len(fields) > 1 and _start_ticks(pid) != fields[1]:
+        return None  # the number now belongs to another process (e.g. after a reboot)
+    return pid
 
 
 def pid_alive(pid: int) -> bool:
@@ -74,7 +95,7 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
         )
-    pid_file.write_text(f"{proc.pid}\n")
+    write_pid(pid_file, proc.pid)
     return proc.pid
 
 

@@ -61,7 +61,7 @@ TEMPLATES = [
 DB_NAME = os.environ.get("MSC_PG_DATABASE", STACK.postgres_database)
 
 
-def database(user: str, password: str) -> dict[str, object]:
+def database(user: str, password: str, *, atomic_requests: bool) -> dict[str, object]:
     """A connection to the platform database as the given role."""
     return {
         "ENGINE": "django.db.backends.postgresql",
@@ -72,7 +72,7 @@ def database(user: str, password: str) -> dict[str, object]:
         "PORT": str(STACK.postgres_port),
         # Every request is one transaction: the tenant setting for row-level security is
         # transaction-local, so it can never leak to the next request on a reused connection.
-        "ATOMIC_REQUESTS": True,
+        "ATOMIC_REQUESTS": atomic_requests,
         "CONN_MAX_AGE": int(os.environ.get("MSC_PG_CONN_MAX_AGE", "60")),
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"connect_timeout": 5},
@@ -82,9 +82,11 @@ def database(user: str, password: str) -> dict[str, object]:
 
 DATABASES = {
     # The application role: owns nothing, cannot bypass row-level security.
-    "default": database(STACK.postgres_app_user, STACK.postgres_app_password),
-    # The owner role: used only to run migrations (`msc migrate`).
-    "owner": database(STACK.postgres_owner, STACK.postgres_owner_password),
+    "default": database(STACK.postgres_app_user, STACK.postgres_app_password,
+                        atomic_requests=True),
+    # The owner role: used only to run migrations (`msc migrate`); requests never open it.
+    "owner": database(STACK.postgres_owner, STACK.postgres_owner_password,
+                      atomic_requests=False),
 }
 DATABASE_ROUTERS = ["services.tenancy.routers.OwnerMigratesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
