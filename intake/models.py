@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from intake import choices
 from services.tenancy.models import TenantOwnedModel
 
 
@@ -34,3 +36,166 @@ class Centre(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.tenant_id} {self.name}"
+
+
+class Client(TenantOwnedModel):
+    """A person served by a centre. Personal data is stored only with consent.
+
+    `version` grows with every change; updates must name the version they were based on.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(default=1)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    name_key = models.CharField(max_length=220, db_index=True)
+    sex = models.CharField(max_length=10, choices=choices.Sex.choices)
+    birth_year = models.PositiveSmallIntegerField()
+    birth_date = models.DateField(null=True, blank=True)
+    citizenship = models.CharField(max_length=2)
+    category = models.CharField(max_length=10, choices=choices.ClientCategory.choices)
+    municipality_code = models.CharField(max_length=20)
+    urban = models.BooleanField()
+    education_level = models.CharField(max_length=6, choices=choices.EducationLevel.choices)
+    employment_status = models.CharField(max_length=15, choices=choices.EmploymentStatus.choices)
+    occupation_isco = models.CharField(max_length=1, blank=True,
+                                       choices=choices.IscoMajorGroup.choices)
+    migration_intention = models.CharField(max_length=15,
+                                           choices=choices.MigrationIntention.choices)
+    preferred_destinations = ArrayField(models.CharField(max_length=2), default=list, blank=True)
+    permit_status = models.CharField(max_length=20, blank=True,
+                                     choices=choices.PermitStatus.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    consent_given_at = models.DateTimeField()
+    consent_recorded_by = models.CharField(max_length=200)
+    consent_scope = models.CharField(max_length=20, choices=choices.ConsentScope.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=200)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tenant_id", "id"]
+        indexes = [models.Index(fields=["tenant", "birth_year"], name="intake_client_birth_year")]
+
+    def __str__(self) -> str:
+        return f"client {self.id}"
+
+
+class MigrationStay(TenantOwnedModel):
+    """A previous stay abroad of a client."""
+
+    id = models.BigAutoField(primary_key=True)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="stays")
+    country = models.CharField(max_length=2)
+    purpose = models.CharField(max_length=10, choices=choices.StayPurpose.choices)
+    year_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    year_to = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["client_id", "id"]
+
+    def __str__(self) -> str:
+        return f"stay {self.country} {self.purpose}"
+
+
+class GroupSession(TenantOwnedModel):
+    """A group session (e.g. CV preparation); each attendance counts as a counselling visit."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(default=1)
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="sessions")
+    topic = models.CharField(max_length=200)
+    held_at = models.DateTimeField()
+    facilitators = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    partner_institution = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["tenant_id", "-held_at"]
+
+    def __str__(self) -> str:
+        return f"session {self.topic}"
+
+
+class Visit(TenantOwnedModel):
+    """One contact of a client with a centre and the services given.
+
+    `client_profile` keeps the client's coded attributes as they were at the time of the visit,
+    so the quarterly figures stay what they were even after the client's record changes.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(default=1)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="visits")
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="visits")
+    counsellor_subject = models.CharField(max_length=100)
+    counsellor_username = models.CharField(max_length=200)
+    occurred_at = models.DateTimeField()
+    channel = models.CharField(max_length=10, choices=choices.Channel.choices)
+    services = ArrayField(models.CharField(max_length=12, choices=choices.Service.choices))
+    topics = ArrayField(models.CharField(max_length=25, choices=choices.Topic.choices),
+                        default=list, blank=True)
+    destinations_discussed = ArrayField(models.CharField(max_length=2), default=list, blank=True)
+    note = models.TextField(blank=True)
+    group_session = models.ForeignKey(GroupSession, null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="attendances")
+    client_profile = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant_id", "-occurred_at"]
+        indexes = [models.Index(fields=["tenant", "occurred_at"], name="intake_visit_occurred")]
+        constraints = [
+            models.UniqueConstraint(fields=["group_session", "client"],
+                                    name="intake_visit_one_attendance"),
+        ]
+
+    def __str__(self) -> str:
+        return f"visit {self.id}"
+
+
+class AuditEntry(TenantOwnedModel):
+    """Who read or changed a client's personal data, when, what and from where."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_subject = models.CharField(max_length=100)
+    actor_username = models.CharField(max_length=200)
+    action = models.CharField(max_length=20)
+    client_id = models.UUIDField(null=True, blank=True, db_index=True)
+    fields = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.client_id} by {self.actor_username}"
+
+
+class IdempotencyRecord(TenantOwnedModel):
+    """The first answer to a POST with an Idempotency-Key, replayed for retries of it."""
+
+    id = models.BigAutoField(primary_key=True)
+    actor_subject = models.CharField(max_length=100)
+    key = models.CharField(max_length=200)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "actor_subject", "key"],
+                                    name="intake_idempotency_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"idempotency {self.key}"

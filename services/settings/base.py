@@ -34,6 +34,7 @@ ALLOWED_HOSTS = env_list("MSC_ALLOWED_HOSTS", "127.0.0.1,localhost")
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "services.tenancy",

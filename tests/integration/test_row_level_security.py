@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.db import connection
 
 from intake.models import Centre
 from services.tenancy.context import TenantContextError, activate_tenant
-from services.tenancy.models import Tenant
+from services.tenancy.models import Tenant, TenantOwnedModel
+from services.tenancy.rls import POLICY
 from tests.conftest import require_component
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -43,6 +45,22 @@ def test_application_role_neither_owns_nor_bypasses() -> None:
             "WHERE relname = 'intake_centre'"
         )
         assert cursor.fetchone() == (True, True)
+
+
+def test_every_tenant_owned_table_forces_row_level_security() -> None:
+    tables = sorted(
+        model._meta.db_table for model in apps.get_models()
+        if issubclass(model, TenantOwnedModel)
+    )
+    assert "intake_centre" in tables
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_policy p ON p.polrelid = c.oid "
+            "WHERE c.relrowsecurity AND c.relforcerowsecurity AND p.polname = %s",
+            [POLICY],
+        )
+        protected = {row[0] for row in cursor.fetchall()}
+    assert [t for t in tables if t not in protected] == []
 
 
 def test_tenant_sees_only_its_rows_even_through_raw_sql() -> None:

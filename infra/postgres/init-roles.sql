@@ -1,0 +1,16 @@
+-- Roles and database of the platform, for the postgres image in docker-compose.yml.
+-- The native stack creates the same in infra/stack/postgres.py (ensure_roles_and_database).
+-- Development passwords only.
+CREATE ROLE msc_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD 'msc-dev-owner';
+CREATE ROLE msc_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD 'msc-dev-app';
+CREATE DATABASE msc OWNER msc_owner ENCODING 'UTF8';
+REVOKE ALL ON DATABASE msc FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE msc TO msc_app;
+\connect msc
+ALTER SCHEMA public OWNER TO msc_owner;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO msc_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE msc_owner IN SCHEMA public
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO msc_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE msc_owner IN SCHEMA public
+    GRANT USAGE, SELECT ON SEQUENCES TO msc_app;

@@ -1,0 +1,51 @@
+"""A client's coded profile: what events and statistics see of a person (never who they are)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from intake.events import ClientProfile, PreviousStay
+from intake.models import Client
+
+
+def age_on(client: Client, day: date) -> int:
+    """Age in whole years on `day`; with the birth year alone, the age reached that year."""
+    if client.birth_date is None:
+        return max(0, day.year - client.birth_year)
+    born = client.birth_date
+    return max(0, day.year - born.year - ((day.month, day.day) < (born.month, born.day)))
+
+
+def age_band(age: int) -> str:
+    """Labour-force age bands used by the published statistics."""
+    if age < 15:
+        return "0-14"
+    if age >= 65:
+        return "65+"
+    low = 15 + ((age - 15) // 10) * 10
+    return f"{low}-{low + 9}"
+
+
+def client_profile(client: Client, *, on: date, pseudonym: str) -> ClientProfile:
+    """The client's coded attributes as they are now, with the age reached on `on`."""
+    age = age_on(client, on)
+    return ClientProfile(
+        client_pseudonym=pseudonym,
+        category=client.category,
+        sex=client.sex,
+        age_years=age,
+        age_band=age_band(age),
+        citizenship=client.citizenship,
+        municipality_code=client.municipality_code,
+        urban=client.urban,
+        education_level=client.education_level,
+        employment_status=client.employment_status,
+        occupation_isco=client.occupation_isco,
+        previous_stays=[
+            PreviousStay(country=stay.country, purpose=stay.purpose)
+            for stay in client.stays.all()
+        ],
+        migration_intention=client.migration_intention,
+        preferred_destinations=list(client.preferred_destinations),
+        permit_status=client.permit_status,
+    )
