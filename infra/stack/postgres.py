@@ -78,6 +78,7 @@ class Postgres(Component):
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self._initdb()
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_lock()
         spawn(
             [
                 str(BIN / "postgres"), "-D", str(self.data_dir),
@@ -92,6 +93,23 @@ class Postgres(Component):
             pid_file=self.pid_file,
             user=self._run_as,
         )
+
+    def _remove_stale_lock(self) -> None:
+        """Drop a postmaster.pid left by a killed server whose pid now names another program.
+
+        PostgreSQL itself refuses to start while that pid is alive, whatever the process is.
+        """
+        lock = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(lock.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return  # no such process: PostgreSQL removes the stale file itself
+        if b"postgres" not in cmdline:
+            lock.unlink(missing_ok=True)
 
     def superuser_connect(self, dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
