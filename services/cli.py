@@ -3,6 +3,7 @@
     msc stack up|down|status [--json]|logs NAME   the native PostgreSQL, Kafka, ClickHouse, Keycloak
     msc migrate                                   Django + ClickHouse migrations, Kafka topics
     msc serve [--workers N] [--daemon]            the API under gunicorn
+    msc stream                                    the faust stream worker
     msc up                                        all of the above, then where to log in
 """
 
@@ -53,6 +54,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(workers=args.workers, daemon=args.daemon)
 
 
+def _cmd_stream(args: argparse.Namespace) -> int:
+    argv = [sys.executable, "-m", "faust", "-A", "analytics_stream.worker", "worker",
+            "--without-web", "-l", args.log_level]
+    os.execv(argv[0], argv)  # noqa: S606 - replaces this process with the faust worker
+
+
 def _cmd_up(args: argparse.Namespace) -> int:
     from infra.stack import manager
     from services.migrate import migrate_all
@@ -87,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=None)
     serve.add_argument("--daemon", action="store_true", help="run in the background")
     serve.set_defaults(handler=_cmd_serve)
+
+    stream = sub.add_parser("stream", help="run the faust stream worker (Kafka -> ClickHouse)")
+    stream.add_argument("--log-level", default="info")
+    stream.set_defaults(handler=_cmd_stream)
 
     up = sub.add_parser("up", help="stack, migrations and API in the background")
     up.add_argument("--workers", type=int, default=None)

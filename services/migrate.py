@@ -17,7 +17,6 @@ def migrate_postgres(*, verbose: bool = True) -> None:
 def migrate_all(*, verbose: bool = True) -> None:
     """Every schema the platform owns, each step idempotent."""
     from analytics_stream.clickhouse.migrate import apply_migrations
-
     from services.events.topics import ensure_topics
 
     migrate_postgres(verbose=verbose)

@@ -1,12 +1,12 @@
 """URL map: health probes, the versioned API and its OpenAPI schema."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from services import health
 from services.auth.apis import MeApi
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me", MeApi.as_view(), name="me"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("", include("intake.urls")),

@@ -61,7 +61,7 @@ def _msc(env: dict[str, str], *args: str, check: bool = True) -> str:
 
 
 def _recorded_pids(home: Path) -> dict[str, int]:
-    return {c: int((home / "run" / f"{c}.pid").read_text()) for c in COMPONENTS}
+    return {c: int((home / "run" / f"{c}.pid").read_text().split()[0]) for c in COMPONENTS}
 
 
 def _processes_using(path: str) -> list[str]:

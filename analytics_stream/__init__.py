@@ -1,0 +1,1 @@
+"""Stream processing: Kafka events into pseudonymised ClickHouse facts and the live statistics."""

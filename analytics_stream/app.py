@@ -1,0 +1,55 @@
+"""The Faust application of the stream workers; agents attach to it (see ARCHITECTURE.md).
+
+Only its configuration lives here. The broker runs with `auto.create.topics.enable=false`: the
+platform's topics come from their contracts (`services.events.topics.ensure_topics`, run by
+`msc migrate`), while Faust creates the topics it fully owns (the assignor's leader topic, any
+changelog or repartition topic) itself through the admin API, which that broker setting does not
+affect.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import faust
+from django.conf import settings
+
+
+def kafka_broker_urls(bootstrap: str) -> list[str]:
+    """Faust broker URLs for a Kafka bootstrap list `host:port[,host:port...]`."""
+    return [f"kafka://{server.strip()}" for server in bootstrap.split(",") if server.strip()]
+
+
+def create_app(app_id: str, *, broker: str | None = None) -> faust.App:
+    """A Faust app named `app_id` (also its consumer group) on `broker` (default: settings).
+
+    Agents are added by the caller. The app stores nothing in Faust tables: aggregates live in
+    ClickHouse, where redelivered events are deduplicated by id.
+    """
+    data_root = Path(tempfile.gettempdir()) / "msc-faust"
+    data_root.mkdir(parents=True, exist_ok=True)  # faust creates only the last directory level
+    return faust.App(
+        app_id,
+        broker=broker or kafka_broker_urls(settings.KAFKA["BOOTSTRAP_SERVERS"]),
+        # Offsets are committed only after an agent has acknowledged the event, i.e. after its
+        # ClickHouse insert; exactly_once has open data-loss and duplicate bugs upstream.
+        processing_guarantee="at_least_once",
+        store="memory://",
+        # A new consumer group starts from the oldest retained event: missing the backlog would
+        # leave ClickHouse short of PostgreSQL.
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        # Modules are imported explicitly by the entry point; scanning packages would import
+        # Django apps before setup.
+        autodiscover=False,
+        # No HTTP server: workers of several apps (and parallel test workers) on one host would
+        # otherwise all claim port 6066. Beware: `faust worker` overrides this with its own
+        # `--with-web/--without-web` flag (default: with), so the command line must say
+        # `--without-web`. Should someone enable it, it listens on loopback, not 0.0.0.0.
+        web_enabled=False,
+        web_bind="127.0.0.1",
+        # Faust makes a data directory even for the memory store, by default in the current
+        # directory, which would litter the work tree; nothing in it needs to survive a restart.
+        datadir=str(data_root / "{conf.name}-data"),
+    )

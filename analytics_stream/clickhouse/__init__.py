@@ -1,0 +1,1 @@
+"""ClickHouse access: the client, schema builders, numbered migrations and the migration runner."""

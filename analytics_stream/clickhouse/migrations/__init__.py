@@ -1,0 +1,1 @@
+"""Numbered ClickHouse migrations `NNNN_name.py`, each exposing `operations(database)`."""

@@ -1,0 +1,126 @@
+"""The streaming path's parts on the real broker and database: topics from their contracts, a
+message from kafka-python through a faust agent in its own worker process, and ClickHouse rows."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
+from services.conf import clickhouse_settings, kafka_settings
+from services.events.topics import CONTRACTS, ensure_topics, topic_name
+from tests.conftest import require_component
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def admin() -> Iterator[KafkaAdminClient]:
+    require_component("kafka")
+    client = KafkaAdminClient(bootstrap_servers=kafka_settings()["BOOTSTRAP_SERVERS"])
+    yield client
+    prefix = kafka_settings()["TOPIC_PREFIX"]
+    ours = [t for t in client.list_topics() if t.startswith(prefix)]
+    if ours:
+        client.delete_topics(ours)
+    client.close()
+
+
+def test_ensure_topics_creates_every_contract_once(admin: KafkaAdminClient) -> None:
+    prefix = kafka_settings()["TOPIC_PREFIX"]
+    bootstrap = kafka_settings()["BOOTSTRAP_SERVERS"]
+    created = ensure_topics(bootstrap, prefix)
+    expected = sorted(topic_name(c.name, prefix) for c in CONTRACTS)
+    assert sorted(created) == expected
+    assert ensure_topics(bootstrap, prefix) == []
+    described = {t["name"]: len(t["partitions"]) for t in admin.describe_topics(expected)}
+    assert described == {topic_name(c.name, prefix): c.partitions for c in CONTRACTS}
+
+
+def _wait_for_message(consumer: KafkaConsumer, wanted: bytes, deadline_s: float,
+                      worker: subprocess.Popen[str]) -> bytes | None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline and worker.poll() is None:
+        for records in consumer.poll(timeout_ms=1000).values():
+            for record in records:
+                if record.value == wanted:
+                    return bytes(record.key)
+    return None
+
+
+def test_message_from_kafka_python_is_consumed_by_a_faust_agent(admin: KafkaAdminClient) -> None:
+    prefix = kafka_settings()["TOPIC_PREFIX"]
+    bootstrap = kafka_settings()["BOOTSTRAP_SERVERS"]
+    source, sink = f"{prefix}probe.in", f"{prefix}probe.out"
+    admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1)])
+    env = {**os.environ, "MSC_PROBE_SOURCE_TOPIC": source, "MSC_PROBE_SINK_TOPIC": sink,
+           "MSC_PROBE_APP_ID": f"{prefix}probe", "DJANGO_SETTINGS_MODULE":
+           "services.settings.test"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "faust", "-A", "tests.integration.faust_probe", "worker",
+         "--without-web", "-l", "info"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    consumer = KafkaConsumer(sink, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             group_id=None, consumer_timeout_ms=1000)
+    try:
+        payload = f"visit {uuid.uuid4()}".encode()
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        producer.send(source, key=b"AL:client-1", value=payload).get(timeout=30)
+        producer.close()
+        key = _wait_for_message(consumer, payload, deadline_s=120, worker=worker)
+        assert key == b"AL:client-1", "the faust agent did not forward the message in time"
+    finally:
+        consumer.close()
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+        if sys.exc_info()[0] is not None:
+            print(output[-4000:])  # noqa: T201 - the worker's log explains a failure
+
+
+@pytest.fixture
+def clickhouse_database() -> Iterator[str]:
+    require_component("clickhouse")
+    database = clickhouse_settings()["DATABASE"]
+    apply_migrations(database)
+    yield database
+    drop_database(database)
+
+
+def test_clickhouse_row_is_read_back_and_a_redelivery_counts_once(
+    clickhouse_database: str,
+) -> None:
+    client = clickhouse_client(clickhouse_database)
+    visit_id, event_id = str(uuid.uuid4()), str(uuid.uuid4())
+    row = {
+        "tenant_id": "AL", "visit_id": visit_id, "event_id": event_id, "version": 1,
+        "visit_date": date(2008, 7, 1), "visited_at": datetime(2008, 7, 1, 9, 30, tzinfo=UTC),
+        "centre_id": "c1", "client_pseudonym": "p1", "client_category": "national",
+        "sex": "male", "age_band": "25-34", "municipality_code": "AL-11", "urban": 1,
+        "employment_status": "unemployed", "services": ["information"], "channel": "in_person",
+    }
+    columns = ", ".join(row)
+    for _ in range(2):  # the same event delivered twice
+        client.execute(f"INSERT INTO visit_facts ({columns}) VALUES", [row])
+    read = client.execute(
+        "SELECT tenant_id, visit_id, services, visited_at FROM visit_facts FINAL "
+        "WHERE visit_id = %(v)s", {"v": visit_id})
+    # clickhouse-driver returns DateTime columns as naive UTC.
+    naive_utc = row["visited_at"].replace(tzinfo=None)  # type: ignore[attr-defined]
+    assert read == [("AL", visit_id, ["information"], naive_utc)]
+    counted = client.execute("SELECT count() FROM visit_facts FINAL WHERE tenant_id = 'AL'")
+    assert counted == [(1,)]
