@@ -25,6 +25,7 @@ class Centre(TenantOwnedModel):
     kind = models.CharField(max_length=10, choices=CentreKind.choices,
                             default=CentreKind.MIGRANT_SERVICE_CENTRE)
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,24 +179,3 @@ class AuditEntry(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.client_id} by {self.actor_username}"
-
-
-class IdempotencyRecord(TenantOwnedModel):
-    """The first answer to a POST with an Idempotency-Key, replayed for retries of it."""
-
-    id = models.BigAutoField(primary_key=True)
-    actor_subject = models.CharField(max_length=100)
-    key = models.CharField(max_length=200)
-    request_fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "actor_subject", "key"],
-                                    name="intake_idempotency_unique_key"),
-        ]
-
-    def __str__(self) -> str:
-        return f"idempotency {self.key}"
