@@ -61,4 +61,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
     response.data = error_body(response.status_code, str(code), message, fields)
+    extra = getattr(exc, "extra", None)
+    if callable(extra):
+        response.data["error"].update(extra())
     return response
