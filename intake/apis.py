@@ -14,20 +14,16 @@ from rest_framework.views import APIView
 from intake.models import Centre, CentreKind
 from intake.selectors import centre_get, centre_list
 from intake.services import centre_create, centre_update
-from services.api.concurrency import etag, expected_version
+from services.api.concurrency import IF_MATCH, expected_version, versioned_response
 from services.api.idempotency import idempotent
 from services.api.pagination import StableCursorPagination
-from services.auth.permissions import roles_required
-from services.auth.tokens import Principal, Role
+from services.api.serializers import StrictFieldsMixin
+from services.auth.permissions import request_principal, roles_required
+from services.auth.tokens import Role
 
 TENANT_STAFF = (Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
 CENTRE_EDITORS = (Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
 
-
-def _principal(request: Request) -> Principal:
-    principal = request.user
-    assert isinstance(principal, Principal)  # noqa: S101 - guaranteed by the permission classes
-    return principal
 
 
 class CentreOutputSerializer(serializers.ModelSerializer[Centre]):
@@ -39,7 +35,7 @@ class CentreOutputSerializer(serializers.ModelSerializer[Centre]):
         component_name = "Centre"
 
 
-class CentreInputSerializer(serializers.Serializer[dict[str, Any]]):
+class CentreInputSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, Any]]):
     """Writable fields only; anything else in the body (tenant, id, version...) is an error."""
 
     name = serializers.CharField(max_length=200)
@@ -50,20 +46,9 @@ class CentreInputSerializer(serializers.Serializer[dict[str, Any]]):
     class Meta:
         component_name = "CentreInput"
 
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["this field cannot be set"] for name in unknown})
-        validated: dict[str, Any] = super().to_internal_value(data)
-        return validated
-
 
 def _centre_response(centre: Centre, status_code: int = status.HTTP_200_OK) -> Response:
-    response = Response(CentreOutputSerializer(centre).data, status=status_code)
-    response["ETag"] = etag(centre.version)
-    return response
+    return versioned_response(CentreOutputSerializer(centre).data, centre.version, status_code)
 
 
 class CentreListApi(APIView):
@@ -86,7 +71,7 @@ class CentreListApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        centres = centre_list(principal=_principal(request),
+        centres = centre_list(principal=request_principal(request),
                               active=filters.validated_data["active"])
         paginator = StableCursorPagination()
         page = paginator.paginate_queryset(centres, request, view=self) or []
@@ -97,7 +82,7 @@ class CentreListApi(APIView):
     def post(self, request: Request) -> Response:
         payload = CentreInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        centre = centre_create(actor=_principal(request), **payload.validated_data)
+        centre = centre_create(actor=request_principal(request), **payload.validated_data)
         return _centre_response(centre, status.HTTP_201_CREATED)
 
 
@@ -110,17 +95,18 @@ class CentreDetailApi(APIView):
 
     @extend_schema(responses=CentreOutputSerializer)
     def get(self, request: Request, centre_id: UUID) -> Response:
-        return _centre_response(centre_get(principal=_principal(request), centre_id=centre_id))
+        principal = request_principal(request)
+        return _centre_response(centre_get(principal=principal, centre_id=centre_id))
 
     @extend_schema(
         request=CentreInputSerializer,
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+        parameters=[IF_MATCH],
         responses=CentreOutputSerializer,
     )
     def patch(self, request: Request, centre_id: UUID) -> Response:
         payload = CentreInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        centre = centre_update(actor=_principal(request), centre_id=centre_id,
+        centre = centre_update(actor=request_principal(request), centre_id=centre_id,
                                expected_version=expected_version(request),
                                changes=dict(payload.validated_data))
         return _centre_response(centre)

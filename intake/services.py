@@ -7,13 +7,19 @@ another tenant's record answers exactly like a missing one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from rest_framework.exceptions import NotFound, ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 
-from intake.models import Centre
+from intake.models import AuditEntry, Centre, Client, MigrationStay, Visit
+from intake.names import name_key, probably_same_name
 from services.api.concurrency import VersionConflict
 from services.auth.tokens import Principal
 
@@ -65,3 +71,143 @@ def centre_update(*, actor: Principal, centre_id: UUID, expected_version: int,
         centre.version += 1
         centre.save()
         return centre
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    """Where a request came from, for the audit log."""
+
+    remote_addr: str = ""
+    user_agent: str = ""
+
+
+PERSONAL_FIELDS = ("given_name", "family_name", "birth_year", "birth_date", "phone", "email",
+                   "address")
+CLIENT_FIELDS = ("given_name", "family_name", "sex", "birth_year", "birth_date", "citizenship",
+                 "category", "municipality_code", "urban", "education_level",
+                 "employment_status", "occupation_isco", "migration_intention",
+                 "preferred_destinations", "permit_status", "phone", "email", "address")
+
+
+class PossibleDuplicate(APIException):
+    """Clients with the same birth date and a similar name exist; `candidates` lists them."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "possible_duplicate"
+
+    def __init__(self, candidates: list[Client]) -> None:
+        super().__init__("a client with the same birth date and a similar name exists; "
+                         "send confirm_new=true to register a new client anyway")
+        self.candidates = candidates
+
+    def extra(self) -> dict[str, Any]:
+        return {"candidates": [
+            {"id": str(c.id), "given_name": c.given_name, "family_name": c.family_name,
+             "birth_year": c.birth_year, "municipality_code": c.municipality_code}
+            for c in self.candidates]}
+
+
+def audit_record(*, actor: Principal, action: str, client_ids: list[UUID], fields: list[str],
+                 origin: RequestOrigin) -> None:
+    """Who read or changed which personal data of which clients, when and from where."""
+    AuditEntry.objects.bulk_create(
+        AuditEntry(tenant_id=_tenant(actor), actor_subject=actor.subject,
+                   actor_username=actor.username, action=action, client_id=client_id,
+                   fields=fields, remote_addr=origin.remote_addr[:64],
+                   user_agent=origin.user_agent[:300])
+        for client_id in client_ids
+    )
+
+
+def duplicate_candidates(*, tenant_id: str, given_name: str, family_name: str, birth_year: int,
+                         birth_date: date | None) -> list[Client]:
+    """Clients of the tenant with the same birth date (or year, where only that is known) whose
+    names are probably the same, whatever the script, diacritics or order of the names."""
+    same_birth = Client.objects.filter(tenant_id=tenant_id, birth_year=birth_year,
+                                       erased_at__isnull=True)
+    if birth_date is not None:
+        same_birth = same_birth.filter(Q(birth_date=birth_date) | Q(birth_date__isnull=True))
+    return [c for c in same_birth
+            if probably_same_name(c.given_name, c.family_name, given_name, family_name)]
+
+
+def _set_client_fields(client: Client, data: dict[str, Any]) -> None:
+    for name in CLIENT_FIELDS:
+        if name in data:
+            setattr(client, name, data[name])
+    client.name_key = name_key(f"{client.given_name} {client.family_name}")
+
+
+def _replace_stays(client: Client, stays: list[dict[str, Any]]) -> None:
+    MigrationStay.objects.filter(client=client).delete()
+    MigrationStay.objects.bulk_create(
+        MigrationStay(tenant_id=client.tenant_id, client=client, **stay) for stay in stays)
+
+
+def _client_for_update(actor: Principal, client_id: UUID) -> Client:
+    client = (Client.objects.select_for_update()
+              .filter(tenant_id=_tenant(actor), id=client_id, erased_at__isnull=True).first())
+    if client is None:
+        raise NotFound("client not found")
+    return client
+
+
+def client_register(*, actor: Principal, data: dict[str, Any], consent: dict[str, Any],
+                    origin: RequestOrigin, confirm_new: bool = False) -> Client:
+    """Register a client whose consent is recorded; a probable duplicate needs confirmation."""
+    tenant_id = _tenant(actor)
+    with transaction.atomic():
+        if not confirm_new:
+            candidates = duplicate_candidates(
+                tenant_id=tenant_id, given_name=data["given_name"],
+                family_name=data["family_name"], birth_year=data["birth_year"],
+                birth_date=data.get("birth_date"))
+            if candidates:
+                raise PossibleDuplicate(candidates)
+        client = Client(tenant_id=tenant_id, consent_given_at=consent["given_at"],
+                        consent_scope=consent["scope"], consent_recorded_by=actor.username,
+                        created_by=actor.username, updated_by=actor.username)
+        _set_client_fields(client, data)
+        client.save()
+        _replace_stays(client, data.get("stays", []))
+        audit_record(actor=actor, action="create", client_ids=[client.id],
+                     fields=list(PERSONAL_FIELDS), origin=origin)
+        return client
+
+
+def client_update(*, actor: Principal, client_id: UUID, expected_version: int,
+                  data: dict[str, Any], origin: RequestOrigin) -> Client:
+    """Change a client if nobody changed it since `expected_version` was read."""
+    with transaction.atomic():
+        client = _client_for_update(actor, client_id)
+        if client.version != expected_version:
+            raise VersionConflict(client.version)
+        changed = [n for n in CLIENT_FIELDS if n in data and getattr(client, n) != data[n]]
+        _set_client_fields(client, data)
+        if "stays" in data:
+            _replace_stays(client, data["stays"])
+            changed.append("stays")
+        client.version += 1
+        client.updated_by = actor.username
+        client.save()
+        audit_record(actor=actor, action="update", client_ids=[client.id], fields=changed,
+                     origin=origin)
+        return client
+
+
+def client_erase(*, actor: Principal, client_id: UUID, origin: RequestOrigin) -> None:
+    """Erase a client's personal data irreversibly; visits remain as anonymous counts."""
+    with transaction.atomic():
+        client = _client_for_update(actor, client_id)
+        client.given_name = client.family_name = client.name_key = ""
+        client.birth_year = 0
+        client.birth_date = None
+        client.phone = client.email = client.address = ""
+        client.erased_at = timezone.now()
+        client.version += 1
+        client.updated_by = actor.username
+        client.save()
+        MigrationStay.objects.filter(client=client).delete()
+        Visit.objects.filter(client=client).update(note="")
+        audit_record(actor=actor, action="erase", client_ids=[client.id],
+                     fields=list(PERSONAL_FIELDS), origin=origin)

@@ -1,8 +1,13 @@
 from django.urls import path
 
 from intake.apis import CentreDetailApi, CentreListApi
+from intake.client_apis import AuditListApi, ClientDetailApi, ClientEraseApi, ClientListApi
 
 urlpatterns = [
     path("centres", CentreListApi.as_view(), name="centre-list"),
     path("centres/<uuid:centre_id>", CentreDetailApi.as_view(), name="centre-detail"),
+    path("clients", ClientListApi.as_view(), name="client-list"),
+    path("clients/<uuid:client_id>", ClientDetailApi.as_view(), name="client-detail"),
+    path("clients/<uuid:client_id>/erase", ClientEraseApi.as_view(), name="client-erase"),
+    path("audit", AuditListApi.as_view(), name="audit-list"),
 ]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 
 class PreconditionRequired(APIException):
@@ -53,3 +55,14 @@ def expected_version(request: Request) -> int:
     if not value.isdigit():
         raise InvalidPrecondition()
     return int(value)
+
+
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
+                            description='the version (ETag) the change is based on, e.g. "3"')
+
+
+def versioned_response(data: Any, version: int, status_code: int = status.HTTP_200_OK) -> Response:
+    """A record's representation with its version as ETag, for the next If-Match."""
+    response = Response(data, status=status_code)
+    response["ETag"] = etag(version)
+    return response

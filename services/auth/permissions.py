@@ -29,3 +29,11 @@ def roles_required(*roles: str) -> type[BasePermission]:
 
     HasRole.__name__ = f"HasRole_{'_'.join(sorted(roles))}"
     return HasRole
+
+
+def request_principal(request: Request) -> Principal:
+    """The caller of a view whose permission classes admit only principals."""
+    principal = request.user
+    if not isinstance(principal, Principal):
+        raise TypeError("view reached without an authenticated principal")
+    return principal

@@ -7,6 +7,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from rest_framework.test import APIClient
+
 from infra.stack.config import load_config
 
 DEV_PASSWORD = "msc-dev-password"
@@ -50,3 +52,15 @@ def admin_request(method: str, path: str, body: Any = None) -> Any:
     with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
         raw = response.read()
     return json.loads(raw) if raw else None
+
+
+_TOKENS: dict[str, str] = {}
+
+
+def as_user(username: str) -> APIClient:
+    """An in-process API client carrying a real access token of `username` (cached per run)."""
+    if username not in _TOKENS:
+        _TOKENS[username] = access_token(username)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_TOKENS[username]}")
+    return client

@@ -7,24 +7,15 @@ import uuid
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
 from intake.models import Centre
 from services.tenancy.context import tenant_transaction
 from tests.conftest import require_component
-from tests.integration.keycloak_helpers import access_token
+from tests.integration.keycloak_helpers import as_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
-_TOKENS: dict[str, str] = {}
 
-
-def _client(username: str) -> APIClient:
-    if username not in _TOKENS:
-        _TOKENS[username] = access_token(username)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_TOKENS[username]}")
-    return client
 
 
 @pytest.fixture(autouse=True)
@@ -43,21 +34,21 @@ def _names(body: Any) -> list[str]:
 
 
 def test_counsellor_lists_only_own_tenant_centres() -> None:
-    assert _names(_client("counsellor.al").get("/api/v1/centres").json()) == ["Korce", "Tirana"]
-    assert _names(_client("counsellor.rs").get("/api/v1/centres").json()) == ["Beograd"]
+    assert _names(as_user("counsellor.al").get("/api/v1/centres").json()) == ["Korce", "Tirana"]
+    assert _names(as_user("counsellor.rs").get("/api/v1/centres").json()) == ["Beograd"]
 
 
 def test_list_is_cursor_paginated() -> None:
-    first = _client("counsellor.al").get("/api/v1/centres?page_size=1").json()
+    first = as_user("counsellor.al").get("/api/v1/centres?page_size=1").json()
     assert len(first["results"]) == 1 and first["next"]
-    second = _client("counsellor.al").get(first["next"]).json()
+    second = as_user("counsellor.al").get(first["next"]).json()
     assert len(second["results"]) == 1
     assert {first["results"][0]["name"], second["results"][0]["name"]} == {"Korce", "Tirana"}
 
 
 @pytest.mark.parametrize("username", ["partner.al", "regional.monitor"])
 def test_valid_token_without_the_role_is_403(username: str) -> None:
-    response = _client(username).get("/api/v1/centres")
+    response = as_user(username).get("/api/v1/centres")
     assert response.status_code == 403
     body = response.json()
     assert body["error"]["code"] == "permission_denied"
@@ -65,24 +56,24 @@ def test_valid_token_without_the_role_is_403(username: str) -> None:
 
 
 def test_counsellor_may_read_but_not_create() -> None:
-    response = _client("counsellor.al").post(
+    response = as_user("counsellor.al").post(
         "/api/v1/centres", {"name": "Vlore", "municipality_code": "AL-12", "kind": "msc"},
         format="json")
     assert response.status_code == 403
 
 
 def test_foreign_centre_answers_exactly_like_a_missing_one(centres: dict[str, Centre]) -> None:
-    foreign = _client("manager.al").get(f"/api/v1/centres/{centres['Beograd'].id}")
-    missing = _client("manager.al").get(f"/api/v1/centres/{uuid.uuid4()}")
+    foreign = as_user("manager.al").get(f"/api/v1/centres/{centres['Beograd'].id}")
+    missing = as_user("manager.al").get(f"/api/v1/centres/{uuid.uuid4()}")
     assert foreign.status_code == missing.status_code == 404
     assert foreign.json() == missing.json()
-    patch = _client("manager.al").patch(f"/api/v1/centres/{centres['Beograd'].id}",
+    patch = as_user("manager.al").patch(f"/api/v1/centres/{centres['Beograd'].id}",
                                         {"active": False}, format="json", HTTP_IF_MATCH='"1"')
     assert patch.status_code == 404
 
 
 def test_create_with_idempotency_key_creates_once_and_replays() -> None:
-    manager = _client("manager.al")
+    manager = as_user("manager.al")
     body = {"name": "Shkoder", "municipality_code": "AL-08", "kind": "msc"}
     first = manager.post("/api/v1/centres", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     retry = manager.post("/api/v1/centres", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
@@ -97,7 +88,7 @@ def test_create_with_idempotency_key_creates_once_and_replays() -> None:
 
 
 def test_fields_the_caller_may_not_set_are_rejected() -> None:
-    response = _client("manager.al").post(
+    response = as_user("manager.al").post(
         "/api/v1/centres",
         {"name": "Berat", "municipality_code": "AL-01", "kind": "msc", "tenant": "RS",
          "version": 7}, format="json")
@@ -106,7 +97,7 @@ def test_fields_the_caller_may_not_set_are_rejected() -> None:
 
 
 def test_bad_input_gets_field_messages() -> None:
-    response = _client("manager.al").post("/api/v1/centres", {"kind": "castle"}, format="json")
+    response = as_user("manager.al").post("/api/v1/centres", {"kind": "castle"}, format="json")
     assert response.status_code == 400
     fields = response.json()["error"]["fields"]
     assert set(fields) == {"name", "municipality_code", "kind"}
@@ -114,7 +105,7 @@ def test_bad_input_gets_field_messages() -> None:
 
 def test_stale_edit_gets_409_with_the_current_version(centres: dict[str, Centre]) -> None:
     url = f"/api/v1/centres/{centres['Tirana'].id}"
-    manager = _client("manager.al")
+    manager = as_user("manager.al")
     read = manager.get(url)
     assert read["ETag"] == '"1"'
     first = manager.patch(url, {"active": False}, format="json", HTTP_IF_MATCH=read["ETag"])
