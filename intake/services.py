@@ -8,7 +8,7 @@ another tenant's record answers exactly like a missing one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,8 +20,10 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from intake.models import AuditEntry, Centre, Client, MigrationStay, Visit
 from intake.names import name_key, probably_same_name
+from intake.profiles import client_profile
 from services.api.concurrency import VersionConflict
 from services.auth.tokens import Principal
+from services.events.pseudonym import client_pseudonym
 
 
 def _tenant(actor: Principal) -> str:
@@ -211,3 +213,37 @@ def client_erase(*, actor: Principal, client_id: UUID, origin: RequestOrigin) ->
         Visit.objects.filter(client=client).update(note="")
         audit_record(actor=actor, action="erase", client_ids=[client.id],
                      fields=list(PERSONAL_FIELDS), origin=origin)
+
+
+def _centre_of(actor: Principal, centre_id: UUID) -> Centre:
+    centre = Centre.objects.filter(tenant_id=_tenant(actor), id=centre_id, active=True).first()
+    if centre is None:
+        raise ValidationError({"centre_id": ["no such active centre in your tenant"]})
+    return centre
+
+
+def _client_of(actor: Principal, client_id: UUID) -> Client:
+    client = (Client.objects.filter(tenant_id=_tenant(actor), id=client_id,
+                                    erased_at__isnull=True)
+              .prefetch_related("stays").first())
+    if client is None:
+        raise ValidationError({"client_id": ["no such client in your tenant"]})
+    return client
+
+
+def visit_record(*, actor: Principal, client_id: UUID, centre_id: UUID, occurred_at: datetime,
+                 channel: str, services: list[str], topics: list[str],
+                 destinations_discussed: list[str], note: str = "") -> Visit:
+    """Record a visit, keeping the client's coded profile as it is at the time of the visit."""
+    with transaction.atomic():
+        client = _client_of(actor, client_id)
+        centre = _centre_of(actor, centre_id)
+        profile = client_profile(client, on=occurred_at.date(),
+                                 pseudonym=client_pseudonym(client.tenant_id, client.id))
+        return Visit.objects.create(
+            tenant_id=client.tenant_id, client=client, centre=centre,
+            counsellor_subject=actor.subject, counsellor_username=actor.username,
+            occurred_at=occurred_at, channel=channel, services=sorted(set(services)),
+            topics=sorted(set(topics)), destinations_discussed=destinations_discussed,
+            note=note, client_profile=profile.model_dump(mode="json"),
+        )

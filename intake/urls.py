@@ -2,6 +2,7 @@ from django.urls import path
 
 from intake.apis import CentreDetailApi, CentreListApi
 from intake.client_apis import AuditListApi, ClientDetailApi, ClientEraseApi, ClientListApi
+from intake.visit_apis import VisitListApi
 
 urlpatterns = [
     path("centres", CentreListApi.as_view(), name="centre-list"),
@@ -9,5 +10,6 @@ urlpatterns = [
     path("clients", ClientListApi.as_view(), name="client-list"),
     path("clients/<uuid:client_id>", ClientDetailApi.as_view(), name="client-detail"),
     path("clients/<uuid:client_id>/erase", ClientEraseApi.as_view(), name="client-erase"),
+    path("visits", VisitListApi.as_view(), name="visit-list"),
     path("audit", AuditListApi.as_view(), name="audit-list"),
 ]

@@ -1,0 +1,83 @@
+"""Visit API: record a visit in under a minute, list a tenant's visits."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from intake import choices
+from intake.client_apis import CountryCodeField
+from intake.models import Visit
+from intake.services import visit_record
+from services.api.concurrency import versioned_response
+from services.api.idempotency import idempotent
+from services.api.pagination import StableCursorPagination
+from services.api.serializers import StrictFieldsMixin
+from services.auth.permissions import request_principal, roles_required
+from services.auth.tokens import Role
+
+VISIT_STAFF = (Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
+
+
+class VisitInputSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, Any]]):
+    client_id = serializers.UUIDField()
+    centre_id = serializers.UUIDField()
+    occurred_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=choices.Channel.choices)
+    services = serializers.ListField(
+        child=serializers.ChoiceField(choices=choices.Service.choices), min_length=1)
+    topics = serializers.ListField(child=serializers.ChoiceField(choices=choices.Topic.choices),
+                                   required=False, default=list)
+    destinations_discussed = serializers.ListField(child=CountryCodeField(), required=False,
+                                                   default=list, max_length=20)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+    class Meta:
+        component_name = "VisitInput"
+
+
+class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
+    class Meta:
+        model = Visit
+        fields = ["id", "version", "client_id", "centre_id", "counsellor_username",
+                  "occurred_at", "channel", "services", "topics", "destinations_discussed",
+                  "note", "group_session_id", "created_at"]
+        read_only_fields = fields
+        component_name = "Visit"
+
+
+class VisitListApi(APIView):
+    """`GET /api/v1/visits?client_id=&centre_id=`; `POST`: record a visit."""
+
+    permission_classes = [roles_required(*VISIT_STAFF)]
+
+    @extend_schema(parameters=[OpenApiParameter("client_id", str, required=False),
+                               OpenApiParameter("centre_id", str, required=False)],
+                   responses=VisitOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        visits = Visit.objects.filter(tenant_id=request_principal(request).tenant)
+        for name in ("client_id", "centre_id"):
+            value = request.query_params.get(name)
+            if value:
+                try:
+                    visits = visits.filter(**{name: UUID(value)})
+                except ValueError as exc:
+                    raise serializers.ValidationError({name: ["must be a UUID"]}) from exc
+        paginator = StableCursorPagination()
+        page: list[Visit] = paginator.paginate_queryset(visits, request, view=self) or []
+        return paginator.get_paginated_response(VisitOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=VisitInputSerializer, responses={201: VisitOutputSerializer})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        payload = VisitInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        visit = visit_record(actor=request_principal(request), **payload.validated_data)
+        return versioned_response(VisitOutputSerializer(visit).data, visit.version,
+                                  status.HTTP_201_CREATED)

@@ -1,0 +1,95 @@
+"""Visits through the API: recorded with the client's profile at the time, tenant-scoped."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from intake.models import Centre, Client, Visit
+from services.tenancy.context import tenant_transaction
+from tests.conftest import require_component
+from tests.integration.keycloak_helpers import as_user
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    require_component("postgres")
+    require_component("keycloak")
+    made: dict[str, Any] = {}
+    for tenant in ("AL", "RS"):
+        with tenant_transaction(tenant):
+            made[f"centre_{tenant}"] = Centre.objects.create(
+                tenant_id=tenant, name=f"Centre {tenant}", municipality_code="1")
+        response = as_user(f"counsellor.{tenant.lower()}").post("/api/v1/clients", {
+            "given_name": "Arta", "family_name": "Hoxha", "sex": "female", "birth_year": 1980,
+            "birth_date": "1980-09-15", "citizenship": tenant, "category": "national",
+            "municipality_code": "M1", "urban": False, "education_level": "isced6",
+            "employment_status": "employed", "migration_intention": "study",
+            "consent": {"given_at": "2026-11-01T08:00:00Z", "scope": "service"},
+        }, format="json")
+        assert response.status_code == 201, response.content
+        made[f"client_{tenant}"] = response.json()["id"]
+    return made
+
+
+def _visit(world: dict[str, Any], tenant: str = "AL", **overrides: Any) -> dict[str, Any]:
+    body = {"client_id": world[f"client_{tenant}"], "centre_id": str(world[f"centre_{tenant}"].id),
+            "occurred_at": "2008-07-01T10:00:00Z", "channel": "in_person",
+            "services": ["information", "counselling"], "topics": ["visas"],
+            "destinations_discussed": ["IT"]}
+    body.update(overrides)
+    return body
+
+
+def test_visit_keeps_the_client_profile_of_that_day(world: dict[str, Any]) -> None:
+    response = as_user("counsellor.al").post("/api/v1/visits", _visit(world), format="json")
+    assert response.status_code == 201, response.content
+    with tenant_transaction("AL"):
+        visit = Visit.objects.get(id=response.json()["id"])
+        profile = visit.client_profile
+    assert (profile["age_years"], profile["age_band"], profile["category"]) == (
+        27, "25-34", "national")
+    assert "Arta" not in str(profile) and "Hoxha" not in str(profile)
+    assert visit.services == ["counselling", "information"]
+
+
+def test_client_of_another_tenant_is_refused(world: dict[str, Any]) -> None:
+    body = _visit(world, client_id=world["client_RS"])
+    response = as_user("counsellor.al").post("/api/v1/visits", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"client_id": ["no such client in your tenant"]}
+    with tenant_transaction("RS"):
+        assert Visit.objects.count() == 0
+
+
+def test_bad_input_is_400_with_fields(world: dict[str, Any]) -> None:
+    body = _visit(world, services=[], channel="pigeon", destinations_discussed=["Italy"])
+    response = as_user("counsellor.al").post("/api/v1/visits", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"services", "channel",
+                                                       "destinations_discussed"}
+
+
+def test_list_is_tenant_scoped_and_partners_are_refused(world: dict[str, Any]) -> None:
+    for tenant in ("AL", "RS"):
+        as_user(f"counsellor.{tenant.lower()}").post("/api/v1/visits", _visit(world, tenant),
+                                                     format="json")
+    listed = as_user("counsellor.al").get("/api/v1/visits").json()["results"]
+    assert [v["client_id"] for v in listed] == [world["client_AL"]]
+    assert as_user("partner.al").get("/api/v1/visits").status_code == 403
+    assert as_user("counsellor.al").get("/api/v1/visits?client_id=x").status_code == 400
+
+
+def test_retried_visit_is_recorded_once(world: dict[str, Any]) -> None:
+    key = str(uuid.uuid4())
+    for _ in range(3):
+        response = as_user("counsellor.al").post("/api/v1/visits", _visit(world), format="json",
+                                                 HTTP_IDEMPOTENCY_KEY=key)
+        assert response.status_code == 201
+    with tenant_transaction("AL"):
+        assert Visit.objects.count() == 1
+        assert Client.objects.count() == 1
