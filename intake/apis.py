@@ -16,7 +16,7 @@ from intake.selectors import centre_get, centre_list
 from intake.services import centre_create, centre_update
 from services.api.concurrency import IF_MATCH, expected_version, versioned_response
 from services.api.idempotency import idempotent
-from services.api.pagination import StableCursorPagination
+from services.api.pagination import paginated_response
 from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Role
@@ -73,9 +73,7 @@ class CentreListApi(APIView):
         filters.is_valid(raise_exception=True)
         centres = centre_list(principal=request_principal(request),
                               active=filters.validated_data["active"])
-        paginator = StableCursorPagination()
-        page = paginator.paginate_queryset(centres, request, view=self) or []
-        return paginator.get_paginated_response(CentreOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, centres, CentreOutputSerializer)[1]
 
     @extend_schema(request=CentreInputSerializer, responses={201: CentreOutputSerializer})
     @idempotent

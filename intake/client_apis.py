@@ -26,7 +26,7 @@ from intake.services import (
 )
 from services.api.concurrency import IF_MATCH, expected_version, versioned_response
 from services.api.idempotency import idempotent
-from services.api.pagination import StableCursorPagination
+from services.api.pagination import StableCursorPagination, paginated_response
 from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Principal, Role
@@ -164,11 +164,10 @@ class ClientListApi(APIView):
             if not birth_year.isdigit():
                 raise serializers.ValidationError({"birth_year": ["must be a year"]})
             clients = clients.filter(birth_year=int(birth_year))
-        paginator = StableCursorPagination()
-        page: list[Client] = paginator.paginate_queryset(clients, request, view=self) or []
+        page, response = paginated_response(request, self, clients, ClientOutputSerializer)
         audit_record(actor=principal, action="list", client_ids=[c.id for c in page],
                      fields=list(PERSONAL_FIELDS), origin=_origin(request))
-        return paginator.get_paginated_response(ClientOutputSerializer(page, many=True).data)
+        return response
 
     @extend_schema(request=ClientInputSerializer, responses={201: ClientOutputSerializer})
     @idempotent
@@ -263,6 +262,5 @@ class AuditListApi(APIView):
         actor = request.query_params.get("actor")
         if actor:
             entries = entries.filter(actor_username=actor)
-        paginator = AuditPagination()
-        page = paginator.paginate_queryset(entries, request, view=self) or []
-        return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)
+        return paginated_response(request, self, entries, AuditEntrySerializer,
+                                  AuditPagination)[1]

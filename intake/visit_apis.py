@@ -17,7 +17,7 @@ from intake.models import Visit
 from intake.services import visit_record
 from services.api.concurrency import versioned_response
 from services.api.idempotency import idempotent
-from services.api.pagination import StableCursorPagination
+from services.api.pagination import paginated_response
 from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Role
@@ -69,9 +69,7 @@ class VisitListApi(APIView):
                     visits = visits.filter(**{name: UUID(value)})
                 except ValueError as exc:
                     raise serializers.ValidationError({name: ["must be a UUID"]}) from exc
-        paginator = StableCursorPagination()
-        page: list[Visit] = paginator.paginate_queryset(visits, request, view=self) or []
-        return paginator.get_paginated_response(VisitOutputSerializer(page, many=True).data)
+        return paginated_response(request, self, visits, VisitOutputSerializer)[1]
 
     @extend_schema(request=VisitInputSerializer, responses={201: VisitOutputSerializer})
     @idempotent

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+M = TypeVar("M", bound=Model)
 
 
 class StableCursorPagination(CursorPagination):
@@ -12,3 +21,14 @@ class StableCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-created_at", "-id")
+
+
+def paginated_response(
+    request: Request, view: APIView, queryset: QuerySet[M],
+    serializer_class: type[serializers.BaseSerializer[Any]],
+    pagination_class: type[CursorPagination] = StableCursorPagination,
+) -> tuple[list[M], Response]:
+    """One page of `queryset` serialized, and the records on it (for audit logging)."""
+    paginator = pagination_class()
+    page: list[M] = paginator.paginate_queryset(queryset, request, view=view) or []
+    return page, paginator.get_paginated_response(serializer_class(page, many=True).data)
