@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 
-from intake.models import AuditEntry, Centre, Client, MigrationStay, Visit
+from intake.models import AuditEntry, Centre, Client, GroupSession, MigrationStay, Visit
 from intake.names import name_key, probably_same_name
 from intake.profiles import client_profile
 from services.api.concurrency import VersionConflict
@@ -247,3 +247,27 @@ def visit_record(*, actor: Principal, client_id: UUID, centre_id: UUID, occurred
             topics=sorted(set(topics)), destinations_discussed=destinations_discussed,
             note=note, client_profile=profile.model_dump(mode="json"),
         )
+
+
+def group_session_record(*, actor: Principal, centre_id: UUID, topic: str, held_at: datetime,
+                         facilitators: list[str], partner_institution: str,
+                         attendee_ids: list[UUID]) -> GroupSession:
+    """Record a group session; each attendance counts as a counselling visit of the attendee."""
+    with transaction.atomic():
+        centre = _centre_of(actor, centre_id)
+        attendees = [_client_of(actor, client_id) for client_id in dict.fromkeys(attendee_ids)]
+        session = GroupSession.objects.create(
+            tenant_id=centre.tenant_id, centre=centre, topic=topic, held_at=held_at,
+            facilitators=facilitators, partner_institution=partner_institution,
+            created_by=actor.username)
+        Visit.objects.bulk_create(
+            Visit(tenant_id=centre.tenant_id, client=client, centre=centre,
+                  counsellor_subject=actor.subject, counsellor_username=actor.username,
+                  occurred_at=held_at, channel="in_person", services=["counselling"],
+                  group_session=session,
+                  client_profile=client_profile(
+                      client, on=held_at.date(),
+                      pseudonym=client_pseudonym(client.tenant_id, client.id),
+                  ).model_dump(mode="json"))
+            for client in attendees)
+        return session

@@ -2,6 +2,7 @@ from django.urls import path
 
 from intake.apis import CentreDetailApi, CentreListApi
 from intake.client_apis import AuditListApi, ClientDetailApi, ClientEraseApi, ClientListApi
+from intake.session_apis import GroupSessionListApi
 from intake.visit_apis import VisitListApi
 
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("clients", ClientListApi.as_view(), name="client-list"),
     path("clients/<uuid:client_id>", ClientDetailApi.as_view(), name="client-detail"),
     path("clients/<uuid:client_id>/erase", ClientEraseApi.as_view(), name="client-erase"),
+    path("group-sessions", GroupSessionListApi.as_view(), name="group-session-list"),
     path("visits", VisitListApi.as_view(), name="visit-list"),
     path("audit", AuditListApi.as_view(), name="audit-list"),
 ]

@@ -93,3 +93,38 @@ def test_retried_visit_is_recorded_once(world: dict[str, Any]) -> None:
     with tenant_transaction("AL"):
         assert Visit.objects.count() == 1
         assert Client.objects.count() == 1
+
+
+def _session(world: dict[str, Any], attendees: list[str]) -> dict[str, Any]:
+    return {"centre_id": str(world["centre_AL"].id), "topic": "CV preparation",
+            "held_at": "2008-07-10T14:00:00Z", "facilitators": ["Ana"],
+            "partner_institution": "Skopje training centre", "attendee_ids": attendees}
+
+
+def test_group_session_attendance_counts_as_counselling_visits(world: dict[str, Any]) -> None:
+    second = as_user("counsellor.al").post("/api/v1/clients", {
+        "given_name": "Besnik", "family_name": "Gashi", "sex": "male", "birth_year": 1990,
+        "citizenship": "AL", "category": "returnee", "municipality_code": "M2", "urban": True,
+        "education_level": "isced3", "employment_status": "unemployed",
+        "migration_intention": "labour",
+        "consent": {"given_at": "2026-11-01T08:00:00Z", "scope": "service"},
+    }, format="json").json()["id"]
+    attendees = [world["client_AL"], second]
+    assert as_user("counsellor.al").post(
+        "/api/v1/group-sessions", _session(world, attendees), format="json").status_code == 403
+    response = as_user("manager.al").post("/api/v1/group-sessions", _session(world, attendees),
+                                          format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["attendee_ids"] == sorted(attendees)
+    with tenant_transaction("AL"):
+        visits = Visit.objects.filter(group_session_id=response.json()["id"])
+        assert sorted(str(v.client_id) for v in visits) == sorted(attendees)
+        assert {tuple(v.services) for v in visits} == {("counselling",)}
+
+
+def test_group_session_with_a_foreign_attendee_is_refused(world: dict[str, Any]) -> None:
+    response = as_user("manager.al").post(
+        "/api/v1/group-sessions", _session(world, [world["client_RS"]]), format="json")
+    assert response.status_code == 400
+    with tenant_transaction("AL"):
+        assert Visit.objects.count() == 0
