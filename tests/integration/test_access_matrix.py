@@ -1,0 +1,101 @@
+"""Every operation of the OpenAPI schema × every role × a foreign tenant's records.
+
+The table below says which roles may call each operation; an operation missing from it fails the
+first test, so a new endpoint cannot be forgotten. Callers of AL aim at RS records: nothing of RS
+may ever come back, and roles outside the table get 403.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+from drf_spectacular.generators import SchemaGenerator
+
+from intake.models import Centre, Client
+from services.tenancy.context import tenant_transaction
+from tests.conftest import require_component
+from tests.integration.keycloak_helpers import as_user
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+STAFF = {"counsellor", "centre_manager", "tenant_admin"}
+EDITORS = {"centre_manager", "tenant_admin"}
+ADMINS = {"tenant_admin"}
+EVERYONE = STAFF | {"partner", "regional_monitor"}
+
+ACCESS: dict[tuple[str, str], set[str]] = {
+    ("get", "/api/v1/me"): EVERYONE,
+    ("get", "/api/v1/audit"): ADMINS,
+    ("get", "/api/v1/centres"): STAFF,
+    ("post", "/api/v1/centres"): EDITORS,
+    ("get", "/api/v1/centres/{centre_id}"): STAFF,
+    ("patch", "/api/v1/centres/{centre_id}"): EDITORS,
+    ("get", "/api/v1/clients"): STAFF,
+    ("post", "/api/v1/clients"): STAFF,
+    ("get", "/api/v1/clients/{client_id}"): STAFF,
+    ("patch", "/api/v1/clients/{client_id}"): STAFF,
+    ("post", "/api/v1/clients/{client_id}/erase"): ADMINS,
+    ("get", "/api/v1/group-sessions"): STAFF,
+    ("post", "/api/v1/group-sessions"): EDITORS,
+    ("get", "/api/v1/visits"): STAFF,
+    ("post", "/api/v1/visits"): STAFF,
+}
+USERS = {"counsellor.al": {"counsellor"}, "manager.al": {"centre_manager"},
+         "admin.al": {"counsellor", "centre_manager", "tenant_admin"},
+         "partner.al": {"partner"}, "regional.monitor": {"regional_monitor"}}
+
+
+def _operations() -> list[tuple[str, str]]:
+    generator = SchemaGenerator()  # type: ignore[no-untyped-call]
+    schema = generator.get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
+    schema = yaml.safe_load(yaml.safe_dump(schema))
+    return sorted((method, path) for path, ops in schema["paths"].items() for method in ops)
+
+
+def test_every_operation_has_an_access_rule() -> None:
+    assert _operations() == sorted(ACCESS)
+
+
+@pytest.fixture
+def foreign() -> dict[str, str]:
+    """Records of RS that AL callers aim at."""
+    require_component("postgres")
+    require_component("keycloak")
+    with tenant_transaction("RS"):
+        centre = Centre.objects.create(tenant_id="RS", name="Novi Sad", municipality_code="1")
+    response = as_user("counsellor.rs").post("/api/v1/clients", {
+        "given_name": "Jelena", "family_name": "Petrović", "sex": "female", "birth_year": 1985,
+        "citizenship": "RS", "category": "national", "municipality_code": "RS-1",
+        "urban": True, "education_level": "isced7", "employment_status": "employed",
+        "migration_intention": "none",
+        "consent": {"given_at": "2026-11-01T08:00:00Z", "scope": "service"},
+    }, format="json")
+    assert response.status_code == 201
+    return {"centre_id": str(centre.id), "client_id": response.json()["id"]}
+
+
+@pytest.mark.parametrize("username", sorted(USERS))
+def test_no_role_reaches_another_tenants_records(username: str, foreign: dict[str, str]) -> None:
+    caller = as_user(username)
+    for method, path in _operations():
+        url = path.format(**foreign)
+        extra: dict[str, Any] = {"HTTP_IF_MATCH": '"1"'} if method == "patch" else {}
+        response = getattr(caller, method)(url, {}, format="json", **extra)
+        allowed = bool(USERS[username] & ACCESS[(method, path)])
+        where = f"{username} {method.upper()} {path}: {response.status_code}"
+        if not allowed:
+            assert response.status_code == 403, where
+            continue
+        text = json.dumps(response.json()) if response.content else ""
+        assert foreign["client_id"] not in text and "Petrovi" not in text, where
+        assert foreign["centre_id"] not in text, where
+        if "{" in path or method != "get":
+            assert response.status_code in (400, 404), where
+        else:
+            assert response.status_code == 200, where
+    with tenant_transaction("RS"):
+        client = Client.objects.get(id=foreign["client_id"])
+        assert (client.version, client.erased_at) == (1, None)
