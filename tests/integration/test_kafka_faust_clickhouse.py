@@ -4,12 +4,15 @@ message from kafka-python through a faust agent in its own worker process, and C
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
@@ -48,7 +51,7 @@ def test_ensure_topics_creates_every_contract_once(admin: KafkaAdminClient) -> N
 
 
 def _wait_for_message(consumer: KafkaConsumer, wanted: bytes, deadline_s: float,
-                      worker: subprocess.Popen[str]) -> bytes | None:
+                      worker: subprocess.Popen[bytes]) -> bytes | None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline and worker.poll() is None:
         for records in consumer.poll(timeout_ms=1000).values():
@@ -58,7 +61,9 @@ def _wait_for_message(consumer: KafkaConsumer, wanted: bytes, deadline_s: float,
     return None
 
 
-def test_message_from_kafka_python_is_consumed_by_a_faust_agent(admin: KafkaAdminClient) -> None:
+def test_message_from_kafka_python_is_consumed_by_a_faust_agent(
+    admin: KafkaAdminClient, tmp_path: Path,
+) -> None:
     prefix = kafka_settings()["TOPIC_PREFIX"]
     bootstrap = kafka_settings()["BOOTSTRAP_SERVERS"]
     source, sink = f"{prefix}probe.in", f"{prefix}probe.out"
@@ -66,11 +71,14 @@ def test_message_from_kafka_python_is_consumed_by_a_faust_agent(admin: KafkaAdmi
     env = {**os.environ, "MSC_PROBE_SOURCE_TOPIC": source, "MSC_PROBE_SINK_TOPIC": sink,
            "MSC_PROBE_APP_ID": f"{prefix}probe", "DJANGO_SETTINGS_MODULE":
            "services.settings.test"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "faust", "-A", "tests.integration.faust_probe", "worker",
-         "--without-web", "-l", "info"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    log_path = tmp_path / "faust-worker.log"
+    # A file, not a pipe: a pipe nobody reads blocks a chatty worker once its buffer is full.
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "faust", "-A", "tests.integration.faust_probe", "worker",
+             "--without-web", "-l", "info"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
     consumer = KafkaConsumer(sink, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                              group_id=None, consumer_timeout_ms=1000)
     try:
@@ -79,17 +87,19 @@ def test_message_from_kafka_python_is_consumed_by_a_faust_agent(admin: KafkaAdmi
         producer.send(source, key=b"AL:client-1", value=payload).get(timeout=30)
         producer.close()
         key = _wait_for_message(consumer, payload, deadline_s=120, worker=worker)
-        assert key == b"AL:client-1", "the faust agent did not forward the message in time"
+        assert key == b"AL:client-1", (
+            "the faust agent did not forward the message in time; its log:\n"
+            + log_path.read_text()[-4000:])
     finally:
         consumer.close()
         worker.terminate()
         try:
-            output, _ = worker.communicate(timeout=30)
+            worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
-            output, _ = worker.communicate()
-        if sys.exc_info()[0] is not None:
-            print(output[-4000:])  # noqa: T201 - the worker's log explains a failure
+            worker.wait()
+        shutil.rmtree(Path(tempfile.gettempdir()) / "msc-faust" / f"{env['MSC_PROBE_APP_ID']}-data",
+                      ignore_errors=True)
 
 
 @pytest.fixture
