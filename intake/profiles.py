@@ -6,6 +6,7 @@ from datetime import date
 
 from intake.events import ClientProfile, PreviousStay
 from intake.models import Client
+from services.events.pseudonym import age_band_of_age
 
 
 def age_on(client: Client, day: date) -> int:
@@ -16,16 +17,6 @@ def age_on(client: Client, day: date) -> int:
     return max(0, day.year - born.year - ((day.month, day.day) < (born.month, born.day)))
 
 
-def age_band(age: int) -> str:
-    """Labour-force age bands used by the published statistics."""
-    if age < 15:
-        return "0-14"
-    if age >= 65:
-        return "65+"
-    low = 15 + ((age - 15) // 10) * 10
-    return f"{low}-{low + 9}"
-
-
 def client_profile(client: Client, *, on: date, pseudonym: str) -> ClientProfile:
     """The client's coded attributes as they are now, with the age reached on `on`."""
     age = age_on(client, on)
@@ -34,7 +25,7 @@ def client_profile(client: Client, *, on: date, pseudonym: str) -> ClientProfile
         category=client.category,
         sex=client.sex,
         age_years=age,
-        age_band=age_band(age),
+        age_band=age_band_of_age(age),
         citizenship=client.citizenship,
         municipality_code=client.municipality_code,
         urban=client.urban,

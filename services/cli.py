@@ -4,6 +4,7 @@
     msc migrate                                   Django + ClickHouse migrations, Kafka topics
     msc serve [--workers N] [--daemon]            the API under gunicorn
     msc stream                                    the faust stream worker
+    msc relay [--once]                            publish the event outbox to Kafka
     msc up                                        all of the above, then where to log in
 """
 
@@ -60,6 +61,13 @@ def _cmd_stream(args: argparse.Namespace) -> int:
     os.execv(argv[0], argv)  # noqa: S606 - replaces this process with the faust worker
 
 
+def _cmd_relay(args: argparse.Namespace) -> int:
+    _django_setup()
+    from services.outbox.relay import RelaySettings, run_relay
+
+    return run_relay(once=args.once, relay_settings=RelaySettings(batch_size=args.batch_size))
+
+
 def _cmd_up(args: argparse.Namespace) -> int:
     from infra.stack import manager
     from services.migrate import migrate_all
@@ -98,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     stream = sub.add_parser("stream", help="run the faust stream worker (Kafka -> ClickHouse)")
     stream.add_argument("--log-level", default="info")
     stream.set_defaults(handler=_cmd_stream)
+
+    relay = sub.add_parser("relay", help="publish the event outbox to Kafka")
+    relay.add_argument("--once", action="store_true", help="publish what is there, then exit")
+    relay.add_argument("--batch-size", type=int, default=500, help="events per bucket and send")
+    relay.set_defaults(handler=_cmd_relay)
 
     up = sub.add_parser("up", help="stack, migrations and API in the background")
     up.add_argument("--workers", type=int, default=None)

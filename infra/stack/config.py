@@ -62,6 +62,8 @@ class StackConfig:
     postgres_owner_password: str
     postgres_app_user: str
     postgres_app_password: str
+    postgres_relay_user: str
+    postgres_relay_password: str
     postgres_database: str
     keycloak_admin_password: str
 
@@ -104,6 +106,8 @@ def load_config() -> StackConfig:
         postgres_owner_password=env("MSC_PG_OWNER_PASSWORD", "msc-dev-owner"),
         postgres_app_user=env("MSC_PG_APP_USER", "msc_app"),
         postgres_app_password=env("MSC_PG_APP_PASSWORD", "msc-dev-app"),
+        postgres_relay_user=env("MSC_PG_RELAY_USER", "msc_relay"),
+        postgres_relay_password=env("MSC_PG_RELAY_PASSWORD", "msc-dev-relay"),
         postgres_database=env("MSC_PG_DATABASE", "msc"),
         keycloak_admin_password=env("MSC_KEYCLOAK_ADMIN_PASSWORD", "msc-dev-admin"),
     )

@@ -168,20 +168,22 @@ class Postgres(Component):
 
 
 def ensure_roles_and_database(pg: Postgres, database: str) -> None:
-    """Owner role (owns the tables, runs migrations) and app role (no ownership, no BYPASSRLS)."""
+    """Owner role (owns the tables, runs migrations), app role (no ownership, no BYPASSRLS) and
+    relay role (reads every tenant's outbox, so BYPASSRLS; its only grants come from the outbox
+    migration)."""
     cfg = pg.config
     with pg.superuser_connect() as conn:
-        for role, password, extra in (
-            (cfg.postgres_owner, cfg.postgres_owner_password, sql.SQL("")),
-            (cfg.postgres_app_user, cfg.postgres_app_password, sql.SQL("")),
+        for role, password, rls in (
+            (cfg.postgres_owner, cfg.postgres_owner_password, sql.SQL("NOBYPASSRLS")),
+            (cfg.postgres_app_user, cfg.postgres_app_password, sql.SQL("NOBYPASSRLS")),
+            (cfg.postgres_relay_user, cfg.postgres_relay_password, sql.SQL("BYPASSRLS")),
         ):
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
             verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
             conn.execute(
                 sql.SQL(
-                    "{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS "
-                    "PASSWORD {}{}"
-                ).format(verb, sql.Identifier(role), sql.Literal(password), extra)
+                    "{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE {} PASSWORD {}"
+                ).format(verb, sql.Identifier(role), rls, sql.Literal(password))
             )
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [database]
@@ -193,12 +195,15 @@ def ensure_roles_and_database(pg: Postgres, database: str) -> None:
             sql.Identifier(database)))
         conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
             sql.Identifier(database), sql.Identifier(cfg.postgres_app_user)))
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(database), sql.Identifier(cfg.postgres_relay_user)))
     with pg.superuser_connect(database) as conn:
         conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(
             sql.Identifier(cfg.postgres_owner)))
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(
-            sql.Identifier(cfg.postgres_app_user)))
+        for role in (cfg.postgres_app_user, cfg.postgres_relay_user):
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(
+                sql.Identifier(role)))
         # Tables the owner creates later (migrations) are readable and writable by the app role;
         # row-level security, not ownership, decides which rows it sees.
         conn.execute(sql.SQL(

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "services.tenancy",
     "services.api",
+    "services.outbox",
     "intake",
 ]
 
@@ -88,6 +89,10 @@ DATABASES = {
                         atomic_requests=True),
     # The owner role: used only to run migrations (`msc migrate`); requests never open it.
     "owner": database(STACK.postgres_owner, STACK.postgres_owner_password,
+                      atomic_requests=False),
+    # The outbox relay's role: BYPASSRLS to read every tenant's outbox, granted nothing but
+    # SELECT and UPDATE on that one table; only services.outbox.relay opens it, by name.
+    "relay": database(STACK.postgres_relay_user, STACK.postgres_relay_password,
                       atomic_requests=False),
 }
 DATABASE_ROUTERS = ["services.tenancy.routers.OwnerMigratesRouter"]

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from intake.models import Client
-from intake.profiles import age_band, age_on
-
-
-@pytest.mark.parametrize(
-    ("age", "band"),
-    [(0, "0-14"), (14, "0-14"), (15, "15-24"), (24, "15-24"), (25, "25-34"), (34, "25-34"),
-     (35, "35-44"), (54, "45-54"), (55, "55-64"), (64, "55-64"), (65, "65+"), (99, "65+")],
-)
-def test_age_band_boundaries(age: int, band: str) -> None:
-    assert age_band(age) == band
+from intake.profiles import age_on
 
 
 def test_age_from_full_birth_date_counts_the_birthday() -> None:
