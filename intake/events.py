@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.events.registry import register_event
+
 CLIENT_REGISTERED = "org.msc.intake.client.registered.v1"
 CLIENT_UPDATED = "org.msc.intake.client.updated.v1"
 CLIENT_ERASED = "org.msc.intake.client.erased.v1"
@@ -84,3 +86,35 @@ class GroupSessionHeld(_Payload):
     held_at: datetime
     partner_institution: str
     attendee_pseudonyms: list[str]
+
+
+_PROFILE_EXAMPLE: dict[str, object] = {
+    "client_pseudonym": "9f2c" * 16, "category": "national", "sex": "male", "age_years": 31,
+    "age_band": "25-34", "citizenship": "XK", "municipality_code": "XK-01", "urban": True,
+    "education_level": "isced3", "employment_status": "unemployed", "occupation_isco": "7",
+    "previous_stays": [{"country": "DE", "purpose": "asylum"}],
+    "migration_intention": "labour", "preferred_destinations": ["IT", "DE"],
+    "permit_status": "",
+}
+_VISIT_EXAMPLE: dict[str, object] = {
+    "visit_id": "6f1d2f0e-2c1b-4a53-9a53-5b1b1c0f7a10",
+    "centre_id": "0b8a7c36-4e59-4c55-8d0e-4f3f6e2f1a22",
+    "occurred_at": "2008-07-01T10:00:00Z", "visit_date": "2008-07-01", "channel": "in_person",
+    "services": ["information"], "topics": ["work_permits"], "destinations_discussed": ["IT"],
+    "group_session_id": None, "profile": _PROFILE_EXAMPLE,
+}
+
+register_event(CLIENT_REGISTERED, ClientRegistered, examples=[
+    {"profile": _PROFILE_EXAMPLE, "registered_at": "2008-07-01T09:55:00Z"}])
+register_event(CLIENT_UPDATED, ClientUpdated, examples=[
+    {"profile": _PROFILE_EXAMPLE, "updated_at": "2008-07-02T09:55:00Z"}])
+register_event(CLIENT_ERASED, ClientErased, examples=[
+    {"client_pseudonym": "9f2c" * 16, "erased_at": "2009-01-01T12:00:00Z"}])
+register_event(VISIT_RECORDED, VisitRecorded, examples=[_VISIT_EXAMPLE])
+register_event(VISIT_CORRECTED, VisitRecorded, examples=[
+    {**_VISIT_EXAMPLE, "services": ["information", "counselling"]}])
+register_event(GROUP_SESSION_HELD, GroupSessionHeld, examples=[{
+    "session_id": "1c6b7a3e-0a3f-4a3b-8f0f-6b0b7e5e2d11",
+    "centre_id": "0b8a7c36-4e59-4c55-8d0e-4f3f6e2f1a22", "topic": "CV preparation",
+    "held_at": "2008-08-12T14:00:00Z", "partner_institution": "Bitola training centre",
+    "attendee_pseudonyms": ["9f2c" * 16]}])

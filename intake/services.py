@@ -15,21 +15,55 @@ from uuid import UUID
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from pydantic import BaseModel
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 
+from intake import events
 from intake.models import AuditEntry, Centre, Client, GroupSession, MigrationStay, Visit
 from intake.names import name_key, probably_same_name
 from intake.profiles import client_profile
 from services.api.concurrency import VersionConflict
 from services.auth.tokens import Principal
 from services.events.pseudonym import client_pseudonym
+from services.events.topics import CLIENTS, GROUP_SESSIONS, VISITS
+from services.outbox.services import outbox_append
 
 
 def _tenant(actor: Principal) -> str:
     if actor.tenant is None:
         raise NotFound("not found")
     return actor.tenant
+
+
+def _emit(*, topic: str, event_type: str, tenant_id: str, aggregate_id: UUID | str,
+          version: int, payload: BaseModel) -> None:
+    outbox_append(tenant_id=tenant_id, topic=topic, event_type=event_type,
+                  subject=str(aggregate_id), aggregate_id=str(aggregate_id),
+                  aggregate_version=version, payload=payload)
+
+
+def _client_key(client: Client) -> str:
+    """Client events are keyed by the pseudonym: the client's id never leaves PostgreSQL."""
+    return client_pseudonym(client.tenant_id, client.id)
+
+
+def _profile(client: Client, on: date) -> events.ClientProfile:
+    return client_profile(client, on=on, pseudonym=client_pseudonym(client.tenant_id, client.id))
+
+
+def _emit_visit(visit: Visit, event_type: str) -> None:
+    _emit(topic=VISITS.name, event_type=event_type, tenant_id=visit.tenant_id,
+          aggregate_id=visit.id, version=visit.version,
+          payload=events.VisitRecorded(
+              visit_id=str(visit.id), centre_id=str(visit.centre_id),
+              occurred_at=visit.occurred_at, visit_date=visit.occurred_at.date(),
+              channel=visit.channel,
+              services=list(visit.services),
+              topics=list(visit.topics),
+              destinations_discussed=list(visit.destinations_discussed),
+              group_session_id=str(visit.group_session_id) if visit.group_session_id else None,
+              profile=events.ClientProfile.model_validate(visit.client_profile)))
 
 
 def _centre_for_update(actor: Principal, centre_id: UUID) -> Centre:
@@ -172,6 +206,11 @@ def client_register(*, actor: Principal, data: dict[str, Any], consent: dict[str
         _set_client_fields(client, data)
         client.save()
         _replace_stays(client, data.get("stays", []))
+        now = timezone.now()
+        _emit(topic=CLIENTS.name, event_type=events.CLIENT_REGISTERED, tenant_id=tenant_id,
+              aggregate_id=_client_key(client), version=client.version,
+              payload=events.ClientRegistered(profile=_profile(client, now.date()),
+                                              registered_at=now))
         audit_record(actor=actor, action="create", client_ids=[client.id],
                      fields=list(PERSONAL_FIELDS), origin=origin)
         return client
@@ -192,6 +231,10 @@ def client_update(*, actor: Principal, client_id: UUID, expected_version: int,
         client.version += 1
         client.updated_by = actor.username
         client.save()
+        now = timezone.now()
+        _emit(topic=CLIENTS.name, event_type=events.CLIENT_UPDATED, tenant_id=client.tenant_id,
+              aggregate_id=_client_key(client), version=client.version,
+              payload=events.ClientUpdated(profile=_profile(client, now.date()), updated_at=now))
         audit_record(actor=actor, action="update", client_ids=[client.id], fields=changed,
                      origin=origin)
         return client
@@ -211,6 +254,10 @@ def client_erase(*, actor: Principal, client_id: UUID, origin: RequestOrigin) ->
         client.save()
         MigrationStay.objects.filter(client=client).delete()
         Visit.objects.filter(client=client).update(note="")
+        _emit(topic=CLIENTS.name, event_type=events.CLIENT_ERASED, tenant_id=client.tenant_id,
+              aggregate_id=_client_key(client), version=client.version,
+              payload=events.ClientErased(
+                  client_pseudonym=_client_key(client), erased_at=client.erased_at))
         audit_record(actor=actor, action="erase", client_ids=[client.id],
                      fields=list(PERSONAL_FIELDS), origin=origin)
 
@@ -238,15 +285,16 @@ def visit_record(*, actor: Principal, client_id: UUID, centre_id: UUID, occurred
     with transaction.atomic():
         client = _client_of(actor, client_id)
         centre = _centre_of(actor, centre_id)
-        profile = client_profile(client, on=occurred_at.date(),
-                                 pseudonym=client_pseudonym(client.tenant_id, client.id))
-        return Visit.objects.create(
+        visit = Visit.objects.create(
             tenant_id=client.tenant_id, client=client, centre=centre,
             counsellor_subject=actor.subject, counsellor_username=actor.username,
             occurred_at=occurred_at, channel=channel, services=sorted(set(services)),
             topics=sorted(set(topics)), destinations_discussed=destinations_discussed,
-            note=note, client_profile=profile.model_dump(mode="json"),
+            note=note,
+            client_profile=_profile(client, occurred_at.date()).model_dump(mode="json"),
         )
+        _emit_visit(visit, events.VISIT_RECORDED)
+        return visit
 
 
 def group_session_record(*, actor: Principal, centre_id: UUID, topic: str, held_at: datetime,
@@ -260,14 +308,19 @@ def group_session_record(*, actor: Principal, centre_id: UUID, topic: str, held_
             tenant_id=centre.tenant_id, centre=centre, topic=topic, held_at=held_at,
             facilitators=facilitators, partner_institution=partner_institution,
             created_by=actor.username)
-        Visit.objects.bulk_create(
+        visits = Visit.objects.bulk_create(
             Visit(tenant_id=centre.tenant_id, client=client, centre=centre,
                   counsellor_subject=actor.subject, counsellor_username=actor.username,
                   occurred_at=held_at, channel="in_person", services=["counselling"],
                   group_session=session,
-                  client_profile=client_profile(
-                      client, on=held_at.date(),
-                      pseudonym=client_pseudonym(client.tenant_id, client.id),
-                  ).model_dump(mode="json"))
+                  client_profile=_profile(client, held_at.date()).model_dump(mode="json"))
             for client in attendees)
+        _emit(topic=GROUP_SESSIONS.name, event_type=events.GROUP_SESSION_HELD,
+              tenant_id=centre.tenant_id, aggregate_id=session.id, version=session.version,
+              payload=events.GroupSessionHeld(
+                  session_id=str(session.id), centre_id=str(centre.id), topic=topic,
+                  held_at=held_at, partner_institution=partner_institution,
+                  attendee_pseudonyms=[v.client_profile["client_pseudonym"] for v in visits]))
+        for visit in visits:
+            _emit_visit(visit, events.VISIT_RECORDED)
         return session

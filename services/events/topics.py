@@ -56,7 +56,7 @@ VISITS = TopicContract(
     retention_ms=7 * DAY_MS,
     producers=(OUTBOX_RELAY,),
     consumers=(STREAM_WORKER,),
-    event_types=("org.msc.intake.visit.recorded.v1",),
+    event_types=("org.msc.intake.visit.recorded.v1", "org.msc.intake.visit.corrected.v1"),
     description=(
         "A counsellor recorded a client's visit to a centre and the services given. "
         "Key: tenant:visit id."

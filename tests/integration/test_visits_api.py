@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -128,3 +129,24 @@ def test_group_session_with_a_foreign_attendee_is_refused(world: dict[str, Any])
     assert response.status_code == 400
     with tenant_transaction("AL"):
         assert Visit.objects.count() == 0
+
+
+def test_every_change_writes_pseudonymised_events_in_its_transaction(
+    world: dict[str, Any],
+) -> None:
+    from services.outbox.models import OutboxEvent
+
+    visit = as_user("counsellor.al").post("/api/v1/visits", _visit(world), format="json")
+    assert visit.status_code == 201
+    client_url = f"/api/v1/clients/{world['client_AL']}"
+    assert as_user("admin.al").post(f"{client_url}/erase").status_code == 204
+    with tenant_transaction("AL"):
+        rows = list(OutboxEvent.objects.order_by("sequence"))
+    types = [row.event_type for row in rows]
+    assert types == ["org.msc.intake.client.registered.v1", "org.msc.intake.visit.recorded.v1",
+                     "org.msc.intake.client.erased.v1"]
+    everything = json.dumps([row.envelope for row in rows])
+    for personal in ("Arta", "Hoxha", "1980-09-15", world["client_AL"]):
+        assert personal not in everything
+    assert rows[1].envelope["data"]["profile"]["age_band"] == "25-34"
+    assert rows[1].partition_key == f"AL:{visit.json()['id']}"
