@@ -35,7 +35,7 @@ CLIENT_STAFF = (Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
 
 
 
-def _origin(request: Request) -> RequestOrigin:
+def request_origin(request: Request) -> RequestOrigin:
     return RequestOrigin(remote_addr=request.META.get("REMOTE_ADDR", ""),
                          user_agent=request.META.get("HTTP_USER_AGENT", ""))
 
@@ -166,7 +166,7 @@ class ClientListApi(APIView):
             clients = clients.filter(birth_year=int(birth_year))
         page, response = paginated_response(request, self, clients, ClientOutputSerializer)
         audit_record(actor=principal, action="list", client_ids=[c.id for c in page],
-                     fields=list(PERSONAL_FIELDS), origin=_origin(request))
+                     fields=list(PERSONAL_FIELDS), origin=request_origin(request))
         return response
 
     @extend_schema(request=ClientInputSerializer, responses={201: ClientOutputSerializer})
@@ -181,7 +181,7 @@ class ClientListApi(APIView):
                 {"consent": ["no personal data is stored without the client's consent"]})
         confirm_new = data.pop("confirm_new")
         client = client_register(actor=request_principal(request), data=data, consent=consent,
-                                 origin=_origin(request), confirm_new=confirm_new)
+                                 origin=request_origin(request), confirm_new=confirm_new)
         return _client_response(client, status.HTTP_201_CREATED)
 
 
@@ -197,7 +197,7 @@ class ClientDetailApi(APIView):
         if client is None:
             raise NotFound("client not found")
         audit_record(actor=principal, action="read", client_ids=[client.id],
-                     fields=list(PERSONAL_FIELDS), origin=_origin(request))
+                     fields=list(PERSONAL_FIELDS), origin=request_origin(request))
         return _client_response(client)
 
     @extend_schema(
@@ -213,7 +213,7 @@ class ClientDetailApi(APIView):
             raise serializers.ValidationError({"consent": ["consent is recorded at registration"]})
         client = client_update(actor=request_principal(request), client_id=client_id,
                                expected_version=expected_version(request), data=data,
-                               origin=_origin(request))
+                               origin=request_origin(request))
         return _client_response(client)
 
 
@@ -224,7 +224,8 @@ class ClientEraseApi(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, client_id: UUID) -> Response:
-        client_erase(actor=request_principal(request), client_id=client_id, origin=_origin(request))
+        client_erase(actor=request_principal(request), client_id=client_id,
+                     origin=request_origin(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -179,3 +179,31 @@ class AuditEntry(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.client_id} by {self.actor_username}"
+
+
+class SyncItem(TenantOwnedModel):
+    """An item of a bulk sync, by the key the device gave it: a resent item creates nothing.
+
+    Centres with poor connectivity keep records offline and send them in batches; each item
+    carries its own key (a UUID made on the device), so a batch cut off in transit can be sent
+    again whole, and a visit can name a client registered in the same or an earlier batch.
+    """
+
+    class Kind(models.TextChoices):
+        CLIENT = "client", "client"
+        VISIT = "visit", "visit"
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.UUIDField()
+    synced_by = models.CharField(max_length=200)
+    synced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="intake_syncitem_one_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

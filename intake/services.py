@@ -27,7 +27,8 @@ from services.api.concurrency import VersionConflict
 from services.auth.tokens import Principal
 from services.events.pseudonym import client_pseudonym
 from services.events.topics import CLIENTS, GROUP_SESSIONS, VISITS
-from services.outbox.services import outbox_append
+from services.outbox.models import OutboxEvent
+from services.outbox.services import outbox_append, outbox_append_many, outbox_event
 
 
 def _tenant(actor: Principal) -> str:
@@ -52,18 +53,23 @@ def _profile(client: Client, on: date) -> events.ClientProfile:
     return client_profile(client, on=on, pseudonym=client_pseudonym(client.tenant_id, client.id))
 
 
+def _visit_event(visit: Visit, event_type: str) -> OutboxEvent:
+    return outbox_event(
+        topic=VISITS.name, event_type=event_type, tenant_id=visit.tenant_id,
+        subject=str(visit.id), aggregate_id=str(visit.id), aggregate_version=visit.version,
+        payload=events.VisitRecorded(
+            visit_id=str(visit.id), centre_id=str(visit.centre_id),
+            occurred_at=visit.occurred_at, visit_date=visit.occurred_at.date(),
+            channel=visit.channel,
+            services=list(visit.services),
+            topics=list(visit.topics),
+            destinations_discussed=list(visit.destinations_discussed),
+            group_session_id=str(visit.group_session_id) if visit.group_session_id else None,
+            profile=events.ClientProfile.model_validate(visit.client_profile)))
+
+
 def _emit_visit(visit: Visit, event_type: str) -> None:
-    _emit(topic=VISITS.name, event_type=event_type, tenant_id=visit.tenant_id,
-          aggregate_id=visit.id, version=visit.version,
-          payload=events.VisitRecorded(
-              visit_id=str(visit.id), centre_id=str(visit.centre_id),
-              occurred_at=visit.occurred_at, visit_date=visit.occurred_at.date(),
-              channel=visit.channel,
-              services=list(visit.services),
-              topics=list(visit.topics),
-              destinations_discussed=list(visit.destinations_discussed),
-              group_session_id=str(visit.group_session_id) if visit.group_session_id else None,
-              profile=events.ClientProfile.model_validate(visit.client_profile)))
+    outbox_append_many([_visit_event(visit, event_type)])
 
 
 def _centre_for_update(actor: Principal, centre_id: UUID) -> Centre:
@@ -278,22 +284,35 @@ def _client_of(actor: Principal, client_id: UUID) -> Client:
     return client
 
 
+def new_visit(*, actor: Principal, client: Client, centre: Centre, occurred_at: datetime,
+              channel: str, services: list[str], topics: list[str],
+              destinations_discussed: list[str], note: str = "") -> Visit:
+    """An unsaved visit of `client`, with the client's coded profile on the day of the visit."""
+    return Visit(
+        tenant_id=client.tenant_id, client=client, centre=centre,
+        counsellor_subject=actor.subject, counsellor_username=actor.username,
+        occurred_at=occurred_at, channel=channel, services=sorted(set(services)),
+        topics=sorted(set(topics)), destinations_discussed=destinations_discussed, note=note,
+        client_profile=_profile(client, occurred_at.date()).model_dump(mode="json"),
+    )
+
+
+def visits_record(visits: list[Visit]) -> None:
+    """Save visits made by `new_visit` and their events, in the caller's transaction."""
+    Visit.objects.bulk_create(visits)
+    outbox_append_many([_visit_event(visit, events.VISIT_RECORDED) for visit in visits])
+
+
 def visit_record(*, actor: Principal, client_id: UUID, centre_id: UUID, occurred_at: datetime,
                  channel: str, services: list[str], topics: list[str],
                  destinations_discussed: list[str], note: str = "") -> Visit:
     """Record a visit, keeping the client's coded profile as it is at the time of the visit."""
     with transaction.atomic():
-        client = _client_of(actor, client_id)
-        centre = _centre_of(actor, centre_id)
-        visit = Visit.objects.create(
-            tenant_id=client.tenant_id, client=client, centre=centre,
-            counsellor_subject=actor.subject, counsellor_username=actor.username,
-            occurred_at=occurred_at, channel=channel, services=sorted(set(services)),
-            topics=sorted(set(topics)), destinations_discussed=destinations_discussed,
-            note=note,
-            client_profile=_profile(client, occurred_at.date()).model_dump(mode="json"),
-        )
-        _emit_visit(visit, events.VISIT_RECORDED)
+        visit = new_visit(actor=actor, client=_client_of(actor, client_id),
+                          centre=_centre_of(actor, centre_id), occurred_at=occurred_at,
+                          channel=channel, services=services, topics=topics,
+                          destinations_discussed=destinations_discussed, note=note)
+        visits_record([visit])
         return visit
 
 
@@ -321,6 +340,34 @@ def group_session_record(*, actor: Principal, centre_id: UUID, topic: str, held_
                   session_id=str(session.id), centre_id=str(centre.id), topic=topic,
                   held_at=held_at, partner_institution=partner_institution,
                   attendee_pseudonyms=[v.client_profile["client_pseudonym"] for v in visits]))
-        for visit in visits:
-            _emit_visit(visit, events.VISIT_RECORDED)
+        outbox_append_many([_visit_event(visit, events.VISIT_RECORDED) for visit in visits])
         return session
+
+
+def visit_correct(*, actor: Principal, visit_id: UUID, expected_version: int,
+                  changes: dict[str, Any]) -> Visit:
+    """Correct a visit; downstream figures count it once, with its new values (new version)."""
+    with transaction.atomic():
+        visit = (Visit.objects.select_for_update().select_related("client")
+                 .filter(tenant_id=_tenant(actor), id=visit_id).first())
+        if visit is None:
+            raise NotFound("visit not found")
+        if visit.version != expected_version:
+            raise VersionConflict(visit.version)
+        if not changes:
+            raise ValidationError({"non_field_errors": ["nothing to correct"]})
+        if "centre_id" in changes:
+            visit.centre = _centre_of(actor, changes.pop("centre_id"))
+        for name in ("services", "topics"):
+            if name in changes:
+                changes[name] = sorted(set(changes[name]))
+        for name, value in changes.items():
+            setattr(visit, name, value)
+        if "occurred_at" in changes and visit.client.erased_at is None:
+            # The profile is the client's as of the visit day, so a new day means a new age.
+            visit.client_profile = _profile(
+                visit.client, visit.occurred_at.date()).model_dump(mode="json")
+        visit.version += 1
+        visit.save()
+        _emit_visit(visit, events.VISIT_CORRECTED)
+        return visit

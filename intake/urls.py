@@ -3,7 +3,8 @@ from django.urls import path
 from intake.apis import CentreDetailApi, CentreListApi
 from intake.client_apis import AuditListApi, ClientDetailApi, ClientEraseApi, ClientListApi
 from intake.session_apis import GroupSessionListApi
-from intake.visit_apis import VisitListApi
+from intake.sync_apis import SyncApi
+from intake.visit_apis import VisitDetailApi, VisitListApi
 
 urlpatterns = [
     path("centres", CentreListApi.as_view(), name="centre-list"),
@@ -13,5 +14,7 @@ urlpatterns = [
     path("clients/<uuid:client_id>/erase", ClientEraseApi.as_view(), name="client-erase"),
     path("group-sessions", GroupSessionListApi.as_view(), name="group-session-list"),
     path("visits", VisitListApi.as_view(), name="visit-list"),
+    path("visits/<uuid:visit_id>", VisitDetailApi.as_view(), name="visit-detail"),
+    path("sync", SyncApi.as_view(), name="sync"),
     path("audit", AuditListApi.as_view(), name="audit-list"),
 ]

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,8 +15,8 @@ from rest_framework.views import APIView
 from intake import choices
 from intake.client_apis import CountryCodeField
 from intake.models import Visit
-from intake.services import visit_record
-from services.api.concurrency import versioned_response
+from intake.services import visit_correct, visit_record
+from services.api.concurrency import IF_MATCH, expected_version, versioned_response
 from services.api.idempotency import idempotent
 from services.api.pagination import paginated_response
 from services.api.serializers import StrictFieldsMixin
@@ -79,3 +80,36 @@ class VisitListApi(APIView):
         visit = visit_record(actor=request_principal(request), **payload.validated_data)
         return versioned_response(VisitOutputSerializer(visit).data, visit.version,
                                   status.HTTP_201_CREATED)
+
+
+class VisitCorrectionSerializer(VisitInputSerializer):
+    """The fields of a visit that can be corrected; the client of a visit never changes."""
+
+    client_id = None  # type: ignore[assignment]
+
+    class Meta:
+        component_name = "VisitCorrection"
+
+
+class VisitDetailApi(APIView):
+    """`GET /api/v1/visits/{id}`; `PATCH` with `If-Match` corrects it."""
+
+    permission_classes = [roles_required(*VISIT_STAFF)]
+
+    @extend_schema(responses=VisitOutputSerializer)
+    def get(self, request: Request, visit_id: UUID) -> Response:
+        visit = Visit.objects.filter(tenant_id=request_principal(request).tenant,
+                                     id=visit_id).first()
+        if visit is None:
+            raise NotFound("visit not found")
+        return versioned_response(VisitOutputSerializer(visit).data, visit.version)
+
+    @extend_schema(request=VisitCorrectionSerializer, parameters=[IF_MATCH],
+                   responses=VisitOutputSerializer)
+    def patch(self, request: Request, visit_id: UUID) -> Response:
+        payload = VisitCorrectionSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        visit = visit_correct(actor=request_principal(request), visit_id=visit_id,
+                              expected_version=expected_version(request),
+                              changes=dict(payload.validated_data))
+        return versioned_response(VisitOutputSerializer(visit).data, visit.version)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from drf_spectacular.generators import SchemaGenerator
 
-from intake.models import Centre, Client
+from intake.models import Centre, Client, Visit
 from services.tenancy.context import tenant_transaction
 from tests.conftest import require_component
 from tests.integration.keycloak_helpers import as_user
@@ -42,6 +42,9 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("post", "/api/v1/group-sessions"): EDITORS,
     ("get", "/api/v1/visits"): STAFF,
     ("post", "/api/v1/visits"): STAFF,
+    ("post", "/api/v1/sync"): STAFF,
+    ("get", "/api/v1/visits/{visit_id}"): STAFF,
+    ("patch", "/api/v1/visits/{visit_id}"): STAFF,
 }
 USERS = {"counsellor.al": {"counsellor"}, "manager.al": {"centre_manager"},
          "admin.al": {"counsellor", "centre_manager", "tenant_admin"},
@@ -74,7 +77,12 @@ def foreign() -> dict[str, str]:
         "consent": {"given_at": "2026-11-01T08:00:00Z", "scope": "service"},
     }, format="json")
     assert response.status_code == 201
-    return {"centre_id": str(centre.id), "client_id": response.json()["id"]}
+    client_id = response.json()["id"]
+    visit = as_user("counsellor.rs").post("/api/v1/visits", {
+        "client_id": client_id, "centre_id": str(centre.id), "occurred_at": "2008-07-01T10:00:00Z",
+        "channel": "phone", "services": ["information"]}, format="json")
+    assert visit.status_code == 201
+    return {"centre_id": str(centre.id), "client_id": client_id, "visit_id": visit.json()["id"]}
 
 
 @pytest.mark.parametrize("username", sorted(USERS))
@@ -91,7 +99,7 @@ def test_no_role_reaches_another_tenants_records(username: str, foreign: dict[st
             continue
         text = json.dumps(response.json()) if response.content else ""
         assert foreign["client_id"] not in text and "Petrovi" not in text, where
-        assert foreign["centre_id"] not in text, where
+        assert foreign["centre_id"] not in text and foreign["visit_id"] not in text, where
         if "{" in path or method != "get":
             assert response.status_code in (400, 404), where
         else:
@@ -99,3 +107,4 @@ def test_no_role_reaches_another_tenants_records(username: str, foreign: dict[st
     with tenant_transaction("RS"):
         client = Client.objects.get(id=foreign["client_id"])
         assert (client.version, client.erased_at) == (1, None)
+        assert Visit.objects.get(id=foreign["visit_id"]).version == 1

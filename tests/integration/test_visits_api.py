@@ -150,3 +150,51 @@ def test_every_change_writes_pseudonymised_events_in_its_transaction(
         assert personal not in everything
     assert rows[1].envelope["data"]["profile"]["age_band"] == "25-34"
     assert rows[1].partition_key == f"AL:{visit.json()['id']}"
+
+
+def _recorded(world: dict[str, Any]) -> dict[str, Any]:
+    response = as_user("counsellor.al").post("/api/v1/visits", _visit(world), format="json")
+    assert response.status_code == 201, response.content
+    return dict(response.json())
+
+
+def test_correction_needs_the_current_version_and_emits_a_corrected_event(
+    world: dict[str, Any],
+) -> None:
+    from services.outbox.models import OutboxEvent
+
+    visit = _recorded(world)
+    url = f"/api/v1/visits/{visit['id']}"
+    counsellor = as_user("counsellor.al")
+    assert counsellor.get(url).json()["version"] == 1
+    body = {"services": ["referral"], "occurred_at": "2009-07-01T10:00:00Z"}
+    assert counsellor.patch(url, body, format="json").status_code == 428
+    corrected = counsellor.patch(url, body, format="json", HTTP_IF_MATCH='"1"')
+    assert corrected.status_code == 200, corrected.content
+    assert (corrected.json()["version"], corrected.json()["services"]) == (2, ["referral"])
+    assert corrected["ETag"] == '"2"'
+    stale = counsellor.patch(url, {"note": "late"}, format="json", HTTP_IF_MATCH='"1"')
+    assert stale.status_code == 409
+    assert stale.json()["error"]["current_version"] == 2
+    with tenant_transaction("AL"):
+        row = Visit.objects.get(id=visit["id"])
+        event = OutboxEvent.objects.filter(event_type="org.msc.intake.visit.corrected.v1").get()
+    assert (row.note, row.client_profile["age_years"]) == ("", 28)
+    assert event.envelope["aggregateversion"] == 2
+    assert event.envelope["data"]["visit_date"] == "2009-07-01"
+    assert event.envelope["data"]["profile"]["age_years"] == 28
+
+
+def test_correction_rejects_the_client_and_read_only_fields(world: dict[str, Any]) -> None:
+    visit = _recorded(world)
+    url = f"/api/v1/visits/{visit['id']}"
+    counsellor = as_user("counsellor.al")
+    for body in ({"client_id": world["client_AL"]}, {"version": 5}, {"tenant_id": "RS"}, {}):
+        response = counsellor.patch(url, body, format="json", HTTP_IF_MATCH='"1"')
+        assert response.status_code == 400, (body, response.content)
+    foreign_centre = {"centre_id": str(world["centre_RS"].id)}
+    response = counsellor.patch(url, foreign_centre, format="json", HTTP_IF_MATCH='"1"')
+    assert response.status_code == 400
+    assert as_user("counsellor.rs").get(url).status_code == 404
+    with tenant_transaction("AL"):
+        assert Visit.objects.get(id=visit["id"]).version == 1
