@@ -5,7 +5,8 @@
     msc serve [--workers N] [--daemon]            the API under gunicorn
     msc stream                                    the faust stream worker
     msc relay [--once]                            publish the event outbox to Kafka
-    msc up                                        all of the above, then where to log in
+    msc up                                        all of the above (API, relay and stream in
+                                                  the background), then where to log in
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def _cmd_relay(args: argparse.Namespace) -> int:
 
 def _cmd_up(args: argparse.Namespace) -> int:
     from infra.stack import manager
+    from services.daemons import WORKERS, start_worker
     from services.migrate import migrate_all
     from services.serve import print_welcome, serve
 
@@ -78,6 +80,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
     migrate_all(verbose=True)
     code = serve(workers=args.workers, daemon=True)
     if code == 0:
+        for name in WORKERS:
+            start_worker(name)
         print_welcome()
     return code
 
@@ -112,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_argument("--batch-size", type=int, default=500, help="events per bucket and send")
     relay.set_defaults(handler=_cmd_relay)
 
-    up = sub.add_parser("up", help="stack, migrations and API in the background")
+    up = sub.add_parser("up", help="stack, migrations; API, relay and stream in the background")
     up.add_argument("--workers", type=int, default=None)
     up.set_defaults(handler=_cmd_up)
     return parser

@@ -98,10 +98,13 @@ def stack_up(config: StackConfig | None = None) -> None:
 
 def stack_down(config: StackConfig | None = None) -> None:
     """Stop only what `stack up` and `msc up` started, by recorded process id, in reverse order."""
+    from services.daemons import stop_workers
     from services.serve import stop_api
 
     if stop_api():
         say("api: stopped")
+    for name in stop_workers():
+        say(f"{name}: stopped")
     for component in reversed(components(config)):
         if component.stop():
             say(f"{component.name}: stopped")
@@ -120,12 +123,21 @@ def stack_status(config: StackConfig | None = None, *, as_json: bool = False) ->
             f"{component.name:<11} {'up' if up else 'down':<5} "
             f"{component.config.host}:{component.port:<6} {version}"
         )
+    from services.daemons import platform_pids
+
+    for name, pid in platform_pids().items():
+        say(f"{name:<11} {'up' if pid else 'down':<5} {'pid ' + str(pid) if pid else ''}")
     if as_json:
         say(json.dumps(summary, sort_keys=True))
     return all(state == "up" for state in summary.values())
 
 
 def stack_logs(name: str, *, lines: int = 200, config: StackConfig | None = None) -> None:
-    component = component_named(name, config)
-    say(f"--- {component.log_file} ---")
-    sys.stdout.write(tail(component.log_file, lines) + "\n")
+    from services.daemons import platform_pids
+
+    if name in platform_pids():
+        log_file = (config or load_config()).log_dir / f"{name}.log"
+    else:
+        log_file = component_named(name, config).log_file
+    say(f"--- {log_file} ---")
+    sys.stdout.write(tail(log_file, lines) + "\n")

@@ -7,30 +7,22 @@ outside pytest-django's per-test transaction and delete their outbox rows afterw
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, connections, transaction
-from kafka import KafkaConsumer, TopicPartition
-from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaTimeoutError
 from pydantic import BaseModel, ConfigDict
 
-from services.conf import kafka_settings
 from services.events.registry import payload_model, register_event, registered_types
-from services.events.topics import CONTRACTS, VISITS, ensure_topics, topic_name
+from services.events.topics import CONTRACTS, VISITS, topic_name
 from services.outbox.models import OutboxEvent, bucket_of
 from services.outbox.relay import (
     LOCK_CLASS,
@@ -44,13 +36,12 @@ from services.outbox.services import OutboxError, outbox_append
 from services.tenancy.context import tenant_transaction
 from services.tenancy.models import TENANT_CODES
 from tests.conftest import require_component
+from tests.kafka_helpers import DEADLINE_SECONDS, consume_topic, relay_process, run_topics
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 TOPIC = VISITS.name
 EVENT_TYPE = VISITS.event_types[0]
-DEADLINE_SECONDS = 90.0
 
 
 class _SamplePayload(BaseModel):
@@ -66,30 +57,12 @@ class _UnregisteredPayload(BaseModel):
     anything: int = 1
 
 
-@dataclass(frozen=True)
-class Received:
-    partition: int
-    offset: int
-    key: str
-    headers: dict[str, bytes]
-    envelope: dict[str, Any]
-
-
 @pytest.fixture(scope="module")
 def kafka() -> Iterator[str]:
     """This run's topics on the real broker; deleted again when the module is done."""
     require_component("kafka")
-    bootstrap = kafka_settings()["BOOTSTRAP_SERVERS"]
-    prefix = kafka_settings()["TOPIC_PREFIX"]
-    ensure_topics(bootstrap, prefix)
-    yield topic_name(TOPIC)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        ours = [name for name in admin.list_topics() if name.startswith(prefix)]
-        if ours:
-            admin.delete_topics(ours)
-    finally:
-        admin.close()
+    with run_topics():
+        yield topic_name(TOPIC)
 
 
 @pytest.fixture
@@ -145,32 +118,6 @@ def _append_streams(payload: BaseModel, *, tenants: tuple[str, ...], keys_per_te
     return dict(by_key)
 
 
-def _consume(topic: str, *, timeout: float = DEADLINE_SECONDS) -> list[Received]:
-    """Everything on the topic up to its current end, in partition order."""
-    consumer = KafkaConsumer(bootstrap_servers=kafka_settings()["BOOTSTRAP_SERVERS"],
-                             enable_auto_commit=False, group_id=None)
-    try:
-        partitions = [TopicPartition(topic, p)
-                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        assert partitions, f"topic {topic} has no partitions"
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-        received: list[Received] = []
-        deadline = time.monotonic() + timeout
-        while any(consumer.position(tp) < end[tp] for tp in partitions):
-            assert time.monotonic() < deadline, "timed out reading the topic"
-            for tp, records in consumer.poll(timeout_ms=1000).items():
-                received.extend(
-                    Received(tp.partition, record.offset, record.key.decode(),
-                             dict(record.headers), json.loads(record.value))
-                    for record in records
-                )
-        return received
-    finally:
-        consumer.close()
-
-
 def _published_flags(ids: list[str]) -> list[bool]:
     rows = OutboxEvent.objects.using(RELAY_ALIAS).filter(id__in=ids)
     return [row.published_at is not None for row in rows]
@@ -187,7 +134,7 @@ def test_each_event_arrives_once_in_order_per_key(kafka: str, payload: BaseModel
 
     assert _relay(batch_size=7).run(once=True) >= len(ids)
 
-    mine = [message for message in _consume(kafka) if message.headers["ce_id"].decode() in ids]
+    mine = [message for message in consume_topic(kafka) if message.headers["ce_id"].decode() in ids]
     assert Counter(message.envelope["id"] for message in mine) == Counter(dict.fromkeys(ids, 1))
     arrived: dict[str, list[str]] = defaultdict(list)
     for message in sorted(mine, key=lambda m: (m.partition, m.offset)):
@@ -327,17 +274,8 @@ def test_broker_failure_is_recorded_and_retried_never_dropped(
 
     _relay().run(once=True)
     assert all(_published_flags(ids))
-    mine = [m for m in _consume(kafka) if m.envelope["id"] in ids]
+    mine = [m for m in consume_topic(kafka) if m.envelope["id"] in ids]
     assert sorted(m.envelope["id"] for m in mine) == sorted(ids)
-
-
-def _relay_process(log_path: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "services.settings.test"}
-    for name in ("MSC_TEST_RUN_ID", "MSC_PG_DATABASE", "MSC_KAFKA_TOPIC_PREFIX"):
-        assert env.get(name), f"{name} is set by services.settings.test"
-    with log_path.open("ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "services.cli", "relay", *args],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 @pytest.mark.usefixtures("committed_db")
@@ -349,7 +287,7 @@ def test_relay_killed_mid_stream_loses_nothing(kafka: str, payload: BaseModel,
     assert len(ids) == 3000
     log_path = tmp_path / "relay.log"
 
-    first = _relay_process(log_path, "--batch-size", "10")
+    first = relay_process(log_path, "--batch-size", "10")
     try:
         deadline = time.monotonic() + DEADLINE_SECONDS
         while outbox_backlog().size > len(ids) * 2 // 3:
@@ -363,11 +301,11 @@ def test_relay_killed_mid_stream_loses_nothing(kafka: str, payload: BaseModel,
     left_at_kill = outbox_backlog().size
     assert left_at_kill > 0, "the relay finished before the kill; nothing was tested"
 
-    second = _relay_process(log_path, "--once")
+    second = relay_process(log_path, "--once")
     assert second.wait(DEADLINE_SECONDS) == 0, log_path.read_text()
     assert outbox_backlog().size == 0
 
-    mine = [m for m in _consume(kafka) if m.envelope["id"] in set(ids)]
+    mine = [m for m in consume_topic(kafka) if m.envelope["id"] in set(ids)]
     counts = Counter(m.envelope["id"] for m in mine)
     assert set(counts) == set(ids)
     for message in mine:
@@ -388,7 +326,7 @@ def test_relay_killed_mid_stream_loses_nothing(kafka: str, payload: BaseModel,
 @pytest.mark.usefixtures("committed_db")
 def test_relay_stops_cleanly_on_sigterm(kafka: str, payload: BaseModel, tmp_path: Path) -> None:
     log_path = tmp_path / "relay.log"
-    relay = _relay_process(log_path)
+    relay = relay_process(log_path)
     try:
         ids = [event_id for key_ids in _append_streams(
             payload, tenants=("AL",), keys_per_tenant=2, versions=2).values()
