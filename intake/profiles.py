@@ -17,8 +17,14 @@ def age_on(client: Client, day: date) -> int:
     return max(0, day.year - born.year - ((day.month, day.day) < (born.month, born.day)))
 
 
-def client_profile(client: Client, *, on: date, pseudonym: str) -> ClientProfile:
-    """The client's coded attributes as they are now, with the age reached on `on`."""
+def client_profile(client: Client, *, on: date, pseudonym: str,
+                   stays: list[tuple[str, str]] | None = None) -> ClientProfile:
+    """The client's coded attributes as they are now, with the age reached on `on`.
+
+    `stays` (country, purpose) saves a query when the caller has them already.
+    """
+    if stays is None:
+        stays = [(stay.country, stay.purpose) for stay in client.stays.all()]
     age = age_on(client, on)
     return ClientProfile(
         client_pseudonym=pseudonym,
@@ -32,10 +38,8 @@ def client_profile(client: Client, *, on: date, pseudonym: str) -> ClientProfile
         education_level=client.education_level,
         employment_status=client.employment_status,
         occupation_isco=client.occupation_isco,
-        previous_stays=[
-            PreviousStay(country=stay.country, purpose=stay.purpose)
-            for stay in client.stays.all()
-        ],
+        previous_stays=[PreviousStay(country=country, purpose=purpose)
+                        for country, purpose in stays],
         migration_intention=client.migration_intention,
         preferred_destinations=list(client.preferred_destinations),
         permit_status=client.permit_status,

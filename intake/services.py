@@ -49,8 +49,10 @@ def _client_key(client: Client) -> str:
     return client_pseudonym(client.tenant_id, client.id)
 
 
-def _profile(client: Client, on: date) -> events.ClientProfile:
-    return client_profile(client, on=on, pseudonym=client_pseudonym(client.tenant_id, client.id))
+def _profile(client: Client, on: date,
+             stays: list[tuple[str, str]] | None = None) -> events.ClientProfile:
+    return client_profile(client, on=on, pseudonym=client_pseudonym(client.tenant_id, client.id),
+                          stays=stays)
 
 
 def _visit_event(visit: Visit, event_type: str) -> OutboxEvent:
@@ -269,31 +271,38 @@ def client_erase(*, actor: Principal, client_id: UUID, origin: RequestOrigin) ->
 
 
 def _centre_of(actor: Principal, centre_id: UUID) -> Centre:
-    centre = Centre.objects.filter(tenant_id=_tenant(actor), id=centre_id, active=True).first()
-    if centre is None:
-        raise ValidationError({"centre_id": ["no such active centre in your tenant"]})
-    return centre
+    try:
+        return Centre.objects.get(tenant_id=_tenant(actor), id=centre_id, active=True)
+    except Centre.DoesNotExist as missing:
+        raise ValidationError({"centre_id": ["no such active centre in your tenant"]}) from missing
 
 
 def _client_of(actor: Principal, client_id: UUID) -> Client:
-    client = (Client.objects.filter(tenant_id=_tenant(actor), id=client_id,
-                                    erased_at__isnull=True)
-              .prefetch_related("stays").first())
-    if client is None:
-        raise ValidationError({"client_id": ["no such client in your tenant"]})
-    return client
+    try:
+        return Client.objects.get(tenant_id=_tenant(actor), id=client_id, erased_at__isnull=True)
+    except Client.DoesNotExist as missing:
+        raise ValidationError({"client_id": ["no such client in your tenant"]}) from missing
+
+
+def _stays_of(client: Client) -> list[tuple[str, str]]:
+    """(country, purpose) of the client's previous stays: cheaper than loading the models."""
+    return list(MigrationStay.objects.filter(client=client).values_list("country", "purpose"))
 
 
 def new_visit(*, actor: Principal, client: Client, centre: Centre, occurred_at: datetime,
               channel: str, services: list[str], topics: list[str],
-              destinations_discussed: list[str], note: str = "") -> Visit:
-    """An unsaved visit of `client`, with the client's coded profile on the day of the visit."""
+              destinations_discussed: list[str], note: str = "",
+              stays: list[tuple[str, str]] | None = None) -> Visit:
+    """An unsaved visit of `client`, with the client's coded profile on the day of the visit.
+
+    `stays`: the client's previous stays as (country, purpose), when the caller has them.
+    """
     return Visit(
         tenant_id=client.tenant_id, client=client, centre=centre,
         counsellor_subject=actor.subject, counsellor_username=actor.username,
         occurred_at=occurred_at, channel=channel, services=sorted(set(services)),
         topics=sorted(set(topics)), destinations_discussed=destinations_discussed, note=note,
-        client_profile=_profile(client, occurred_at.date()).model_dump(mode="json"),
+        client_profile=_profile(client, occurred_at.date(), stays).model_dump(mode="json"),
     )
 
 
@@ -307,11 +316,13 @@ def visit_record(*, actor: Principal, client_id: UUID, centre_id: UUID, occurred
                  channel: str, services: list[str], topics: list[str],
                  destinations_discussed: list[str], note: str = "") -> Visit:
     """Record a visit, keeping the client's coded profile as it is at the time of the visit."""
-    with transaction.atomic():
-        visit = new_visit(actor=actor, client=_client_of(actor, client_id),
-                          centre=_centre_of(actor, centre_id), occurred_at=occurred_at,
-                          channel=channel, services=services, topics=topics,
-                          destinations_discussed=destinations_discussed, note=note)
+    # No savepoint: a failure here fails the caller's whole transaction anyway.
+    with transaction.atomic(savepoint=False):
+        client = _client_of(actor, client_id)
+        visit = new_visit(actor=actor, client=client, centre=_centre_of(actor, centre_id),
+                          occurred_at=occurred_at, channel=channel, services=services,
+                          topics=topics, destinations_discussed=destinations_discussed, note=note,
+                          stays=_stays_of(client))
         visits_record([visit])
         return visit
 

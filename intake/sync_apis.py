@@ -104,22 +104,36 @@ def _errors(detail: Any) -> dict[str, list[str]]:
     return {"non_field_errors": [str(m) for m in detail]}
 
 
-def _parse(index: int, raw: dict[str, Any], seen: set[str]) -> PendingItem | Outcome:
-    """An item ready for the service, or the reason it is invalid."""
-    envelope = SyncItemSerializer(data=raw)
-    key, kind = str(raw.get("key", "")), str(raw.get("kind", ""))
-    if not envelope.is_valid():
-        return Outcome(index, key, kind, INVALID, errors=_errors(envelope.errors))
-    key, kind = envelope.validated_data["key"], envelope.validated_data["kind"]
-    if key in seen:
-        return Outcome(index, key, kind, INVALID,
-                       errors={"key": ["appears more than once in this batch"]})
-    seen.add(key)
-    data = DATA_SERIALIZERS[kind](data=envelope.validated_data["data"])
-    if not data.is_valid():
-        return Outcome(index, key, kind, INVALID,
-                       errors={f"data.{k}": v for k, v in _errors(data.errors).items()})
-    return PendingItem(index, key, kind, dict(data.validated_data))
+class _ItemParser:
+    """Validates items one by one with one serializer of each kind, built once per batch.
+
+    A serializer copies its fields when it is made; reusing one (as DRF's ListSerializer does
+    with its child) keeps a 1,000-item batch from making 2,000 of them.
+    """
+
+    def __init__(self) -> None:
+        self.envelope = SyncItemSerializer()
+        self.data = {kind: serializer() for kind, serializer in DATA_SERIALIZERS.items()}
+        self.seen: set[str] = set()
+
+    def parse(self, index: int, raw: dict[str, Any]) -> PendingItem | Outcome:
+        """An item ready for the service, or the reason it is invalid."""
+        key, kind = str(raw.get("key", "")), str(raw.get("kind", ""))
+        try:
+            envelope = self.envelope.run_validation(raw)
+        except serializers.ValidationError as invalid:
+            return Outcome(index, key, kind, INVALID, errors=_errors(invalid.detail))
+        key, kind = envelope["key"], envelope["kind"]
+        if key in self.seen:
+            return Outcome(index, key, kind, INVALID,
+                           errors={"key": ["appears more than once in this batch"]})
+        self.seen.add(key)
+        try:
+            data = self.data[kind].run_validation(envelope["data"])
+        except serializers.ValidationError as invalid:
+            return Outcome(index, key, kind, INVALID, errors={
+                f"data.{k}": v for k, v in _errors(invalid.detail).items()})
+        return PendingItem(index, key, kind, dict(data))
 
 
 class SyncApi(APIView):
@@ -136,8 +150,8 @@ class SyncApi(APIView):
     def post(self, request: Request) -> Response:
         batch = SyncBatchSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
-        seen: set[str] = set()
-        parsed = [_parse(index, raw, seen)
+        parser = _ItemParser()
+        parsed = [parser.parse(index, raw)
                   for index, raw in enumerate(batch.validated_data["items"])]
         pending = [p for p in parsed if isinstance(p, PendingItem)]
         outcomes = [p for p in parsed if isinstance(p, Outcome)]

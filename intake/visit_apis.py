@@ -43,13 +43,24 @@ class VisitInputSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, A
         component_name = "VisitInput"
 
 
-class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
+class VisitOutputSerializer(serializers.Serializer[Visit]):
+    """A visit as the API shows it (declared fields: built once, not per instance)."""
+
+    id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    client_id = serializers.UUIDField()
+    centre_id = serializers.UUIDField()
+    counsellor_username = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=choices.Channel.choices)
+    services = serializers.ListField(child=serializers.ChoiceField(choices=choices.Service.choices))
+    topics = serializers.ListField(child=serializers.ChoiceField(choices=choices.Topic.choices))
+    destinations_discussed = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField()
+    group_session_id = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
     class Meta:
-        model = Visit
-        fields = ["id", "version", "client_id", "centre_id", "counsellor_username",
-                  "occurred_at", "channel", "services", "topics", "destinations_discussed",
-                  "note", "group_session_id", "created_at"]
-        read_only_fields = fields
         component_name = "Visit"
 
 

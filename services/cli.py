@@ -5,6 +5,7 @@
     msc serve [--workers N] [--daemon]            the API under gunicorn
     msc stream                                    the faust stream worker
     msc relay [--once]                            publish the event outbox to Kafka
+    msc bench intake|... [--json]                 benchmarks (see benchmarks/)
     msc up                                        all of the above (API, relay and stream in
                                                   the background), then where to log in
 """
@@ -86,6 +87,17 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return code
 
 
+BENCHMARKS = {"intake": "benchmarks.intake_load"}
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    module = importlib.import_module(BENCHMARKS[args.name])
+    code: int = module.main(args.rest)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="msc", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -115,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_argument("--once", action="store_true", help="publish what is there, then exit")
     relay.add_argument("--batch-size", type=int, default=500, help="events per bucket and send")
     relay.set_defaults(handler=_cmd_relay)
+
+    bench = sub.add_parser("bench", help="run a benchmark; `msc bench NAME --help` for options")
+    bench.add_argument("name", choices=sorted(BENCHMARKS))
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
+    bench.set_defaults(handler=_cmd_bench)
 
     up = sub.add_parser("up", help="stack, migrations; API, relay and stream in the background")
     up.add_argument("--workers", type=int, default=None)

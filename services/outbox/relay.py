@@ -82,7 +82,7 @@ class RelaySettings:
     """How much the relay takes at once and how long it waits."""
 
     batch_size: int = 500
-    poll_interval_seconds: float = 0.5
+    poll_interval_seconds: float = 0.1
     send_timeout_seconds: float = 30.0
     max_backoff_seconds: float = 30.0
     # --once gives up (exit status 1) after this many passes in a row that failed.

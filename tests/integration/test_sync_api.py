@@ -165,7 +165,9 @@ def test_two_racing_copies_of_a_batch_create_each_visit_once(centre: str) -> Non
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         answers = list(pool.map(send, range(3)))
-    assert sorted(answers[0] + answers[1] + answers[2]).count("created") == 300
+    assert (answers[0] + answers[1] + answers[2]).count("created") == 300
     with tenant_transaction("AL"):
         assert Visit.objects.count() == 300
-        assert OutboxEvent.objects.filter(event_type__endswith="visit.recorded.v1").count() == 300
+        events = OutboxEvent.objects.filter(event_type__endswith="visit.recorded.v1")
+        assert events.count() == 300
+        OutboxEvent.objects.all().delete()  # committed rows: leave no backlog to later tests
