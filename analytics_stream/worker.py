@@ -1,5 +1,8 @@
-"""The stream worker's Faust app (`msc stream`). Agents register on `app` when their modules are
-imported below; the statistics processors of the analytics issue add theirs here."""
+"""The stream worker's Faust app (`msc stream`): source topics into ClickHouse.
+
+The consumer group is the app id behind this deployment's topic prefix, so a test run's worker
+never joins (or steals partitions from) another run's or the platform's own.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,13 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services.settings.dev")
 django.setup()
 
-from analytics_stream.app import create_app  # noqa: E402 - needs the settings configured above
+from django.conf import settings  # noqa: E402 - needs the settings configured above
 
-app = create_app("msc-stream")
+from analytics_stream.agents import install_agents  # noqa: E402
+from analytics_stream.app import create_app  # noqa: E402
+from analytics_stream.sink import ClickHouseSink  # noqa: E402
+from services.events.registry import load_app_events  # noqa: E402
+
+load_app_events()
+app = create_app(f"{settings.KAFKA['TOPIC_PREFIX']}msc-stream")
+install_agents(app, ClickHouseSink())

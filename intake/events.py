@@ -77,6 +77,9 @@ class VisitRecorded(_Payload):
     destinations_discussed: list[CountryCode]
     group_session_id: str | None
     profile: ClientProfile
+    # When the visit was first recorded: a correction keeps it, so it places every version of a
+    # visit in the same ClickHouse partition (None in events written before it existed).
+    recorded_at: datetime | None = None
 
 
 class GroupSessionHeld(_Payload):

@@ -67,7 +67,8 @@ def _visit_event(visit: Visit, event_type: str) -> OutboxEvent:
             topics=list(visit.topics),
             destinations_discussed=list(visit.destinations_discussed),
             group_session_id=str(visit.group_session_id) if visit.group_session_id else None,
-            profile=events.ClientProfile.model_validate(visit.client_profile)))
+            profile=events.ClientProfile.model_validate(visit.client_profile),
+            recorded_at=visit.created_at))
 
 
 def _emit_visit(visit: Visit, event_type: str) -> None:

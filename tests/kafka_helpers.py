@@ -29,7 +29,13 @@ class Received:
     offset: int
     key: str
     headers: dict[str, bytes]
-    envelope: dict[str, Any]
+    value: bytes
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        """The value as the JSON event it should be."""
+        document: dict[str, Any] = json.loads(self.value)
+        return document
 
 
 @contextmanager
@@ -68,7 +74,7 @@ def consume_topic(topic: str, *, timeout: float = DEADLINE_SECONDS) -> list[Rece
             for tp, records in consumer.poll(timeout_ms=1000).items():
                 received.extend(
                     Received(tp.partition, record.offset, record.key.decode(),
-                             dict(record.headers), json.loads(record.value))
+                             dict(record.headers), bytes(record.value))
                     for record in records
                 )
         return received

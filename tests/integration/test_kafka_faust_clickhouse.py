@@ -3,6 +3,7 @@ message from kafka-python through a faust agent in its own worker process, and C
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,7 +21,11 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from analytics_stream.clickhouse.client import clickhouse_client
 from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
+from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE, insert_visit_facts_sql
+from analytics_stream.processors import Rows, process_message
+from intake.events import VISIT_RECORDED
 from services.conf import clickhouse_settings, kafka_settings
+from services.events.registry import example_messages
 from services.events.topics import CONTRACTS, ensure_topics, topic_name
 from tests.conftest import require_component
 
@@ -111,26 +116,26 @@ def clickhouse_database() -> Iterator[str]:
     drop_database(database)
 
 
-def test_clickhouse_row_is_read_back_and_a_redelivery_counts_once(
+def test_clickhouse_row_is_read_back_and_a_redelivery_or_correction_counts_once(
     clickhouse_database: str,
 ) -> None:
     client = clickhouse_client(clickhouse_database)
-    visit_id, event_id = str(uuid.uuid4()), str(uuid.uuid4())
-    row = {
-        "tenant_id": "AL", "visit_id": visit_id, "event_id": event_id, "version": 1,
-        "visit_date": date(2008, 7, 1), "visited_at": datetime(2008, 7, 1, 9, 30, tzinfo=UTC),
-        "centre_id": "c1", "client_pseudonym": "p1", "client_category": "national",
-        "sex": "male", "age_band": "25-34", "municipality_code": "AL-11", "urban": 1,
-        "employment_status": "unemployed", "services": ["information"], "channel": "in_person",
-    }
-    columns = ", ".join(row)
-    for _ in range(2):  # the same event delivered twice
-        client.execute(f"INSERT INTO visit_facts ({columns}) VALUES", [row])
+    [raw] = example_messages(VISIT_RECORDED)
+    first = process_message(raw)
+    assert isinstance(first, Rows)
+    corrected = json.loads(raw)
+    corrected.update(id=str(uuid.uuid4()), aggregateversion=2)
+    corrected["data"].update(visit_date="2008-09-03", occurred_at="2008-09-03T08:00:00Z")
+    second = process_message(json.dumps(corrected).encode())
+    assert isinstance(second, Rows)
+    insert = insert_visit_facts_sql(clickhouse_database)
+    for rows in (first, first, second, first):  # redelivered, corrected, stale redelivery
+        client.execute(insert, rows.by_table[VISIT_FACTS_TABLE])
     read = client.execute(
-        "SELECT tenant_id, visit_id, services, visited_at FROM visit_facts FINAL "
-        "WHERE visit_id = %(v)s", {"v": visit_id})
+        "SELECT tenant_id, version, visit_date, occurred_at FROM visit_facts FINAL")
     # clickhouse-driver returns DateTime columns as naive UTC.
-    naive_utc = row["visited_at"].replace(tzinfo=None)  # type: ignore[attr-defined]
-    assert read == [("AL", visit_id, ["information"], naive_utc)]
-    counted = client.execute("SELECT count() FROM visit_facts FINAL WHERE tenant_id = 'AL'")
-    assert counted == [(1,)]
+    naive_utc = datetime(2008, 9, 3, 8, 0, tzinfo=UTC).replace(tzinfo=None)
+    assert read == [("AL", 2, date(2008, 9, 3), naive_utc)]
+    by_month = client.execute(
+        "SELECT toYYYYMM(visit_date) AS month, count() FROM visit_facts FINAL GROUP BY month")
+    assert by_month == [(200809, 1)]

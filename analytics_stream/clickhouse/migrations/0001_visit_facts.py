@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analytics_stream.clickhouse.sql.visits import visit_facts_table_sql
+from analytics_stream.clickhouse.sql.visits import visit_facts_0001_table_sql
 
 
 def operations(database: str) -> list[str]:
     """Statements of this migration, each idempotent (IF NOT EXISTS)."""
-    return [visit_facts_table_sql(database)]
+    return [visit_facts_0001_table_sql(database)]

@@ -2,24 +2,36 @@ CREATE TABLE {database}.visit_facts
 (
     tenant_id String,
     visit_id String,
-    event_id String,
     version UInt64,
+    event_id String,
+    recorded_date Date,
     visit_date Date,
-    visited_at DateTime,
+    occurred_at DateTime,
     centre_id String,
+    channel String,
+    services Array(String),
+    topics Array(String),
+    destinations_discussed Array(String),
+    group_session_id String,
     client_pseudonym String,
     client_category String,
     sex String,
+    age_years UInt8,
     age_band String,
+    citizenship String,
     municipality_code String,
     urban UInt8,
+    education_level String,
     employment_status String,
-    services Array(String),
-    channel String,
-    erased UInt8 DEFAULT 0,
+    occupation_isco String,
+    previous_stay_countries Array(String),
+    previous_stay_purposes Array(String),
+    migration_intention String,
+    preferred_destinations Array(String),
+    permit_status String,
     ingested_at DateTime DEFAULT now()
 )
 ENGINE = ReplacingMergeTree(version)
-PARTITION BY toYYYYMM(visit_date)
-ORDER BY (tenant_id, visit_date, visit_id)
+PARTITION BY toYYYYMM(recorded_date)
+ORDER BY (tenant_id, visit_id)
 SETTINGS index_granularity = 8192;

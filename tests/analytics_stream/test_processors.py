@@ -1,0 +1,65 @@
+"""What each message becomes, without a broker or ClickHouse."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, VISIT_FACTS_TABLE
+from analytics_stream.processors import Rejected, Rows, process_message
+from intake import events
+from services.events.registry import example_messages
+
+
+def _row(raw: bytes) -> dict[str, object]:
+    rows = process_message(raw)
+    assert isinstance(rows, Rows)
+    [row] = rows.by_table[VISIT_FACTS_TABLE]
+    return dict(zip([name for name, _ in VISIT_FACT_COLUMNS], row, strict=True))
+
+
+def test_a_visit_event_becomes_one_fact_row_in_column_order() -> None:
+    [raw] = example_messages(events.VISIT_RECORDED)
+    row = _row(raw)
+    envelope = json.loads(raw)
+    assert row["event_id"] == envelope["id"]
+    assert (row["tenant_id"], row["version"]) == ("AL", 1)
+    assert row["visit_date"] == date(2008, 7, 1)
+    assert row["recorded_date"] == date(2008, 7, 1)  # no recorded_at: the visit's own time
+    assert row["occurred_at"] == datetime(2008, 7, 1, 10, 0, tzinfo=UTC).replace(tzinfo=None)
+    assert row["previous_stay_countries"] == ["DE"]
+    assert row["previous_stay_purposes"] == ["asylum"]
+    assert (row["urban"], row["age_years"], row["group_session_id"]) == (1, 31, "")
+
+
+def test_a_correction_keeps_the_partition_of_the_first_recording() -> None:
+    [raw] = example_messages(events.VISIT_CORRECTED)
+    message = json.loads(raw)
+    message["aggregateversion"] = 2
+    message["data"]["occurred_at"] = "2008-09-03T08:00:00Z"
+    message["data"]["visit_date"] = "2008-09-03"
+    message["data"]["recorded_at"] = datetime(2008, 7, 1, 10, 5, tzinfo=UTC).isoformat()
+    row = _row(json.dumps(message).encode())
+    assert (row["version"], row["visit_date"], row["recorded_date"]) == (
+        2, date(2008, 9, 3), date(2008, 7, 1))
+
+
+def test_other_intake_events_become_no_rows() -> None:
+    for event_type in (events.CLIENT_REGISTERED, events.CLIENT_ERASED, events.GROUP_SESSION_HELD):
+        for raw in example_messages(event_type):
+            outcome = process_message(raw)
+            assert isinstance(outcome, Rows) and len(outcome) == 0
+
+
+def test_undecodable_messages_are_rejected_with_the_reason() -> None:
+    [raw] = example_messages(events.VISIT_RECORDED)
+    broken = json.loads(raw)
+    broken["data"]["services"] = []
+    unknown = {**json.loads(raw), "type": "org.msc.intake.visit.teleported.v1"}
+    cases = {b"not json": "not JSON", json.dumps(broken).encode(): "services",
+             json.dumps(unknown).encode(): "unknown event type"}
+    for message, reason in cases.items():
+        outcome = process_message(message)
+        assert isinstance(outcome, Rejected), message
+        assert reason in outcome.reason
+    assert process_message(None) == Rejected("empty message (no value)")

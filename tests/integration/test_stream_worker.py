@@ -1,0 +1,138 @@
+"""`msc stream` on the real broker and ClickHouse: visit events become facts, exactly once in the
+figures, through redeliveries, corrections, undecodable messages and a SIGKILL of the worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
+from intake.events import VISIT_CORRECTED, VISIT_RECORDED
+from services.conf import clickhouse_settings, kafka_settings
+from services.events.envelope import envelope_to_json, new_envelope
+from services.events.registry import example_messages
+from services.events.topics import DEADLETTER, VISITS, topic_name
+from tests.conftest import require_component
+from tests.kafka_helpers import REPO, consume_topic, run_topics
+
+pytestmark = pytest.mark.integration
+
+DEADLINE_SECONDS = 120.0
+
+
+@pytest.fixture
+def pipeline() -> Iterator[str]:
+    """This run's topics and ClickHouse database; removed afterwards."""
+    require_component("kafka")
+    require_component("clickhouse")
+    database = clickhouse_settings()["DATABASE"]
+    apply_migrations(database)
+    try:
+        with run_topics():
+            yield database
+    finally:
+        drop_database(database)
+        prefix = kafka_settings()["TOPIC_PREFIX"]
+        shutil.rmtree(Path(tempfile.gettempdir()) / "msc-faust" / f"{prefix}msc-stream-data",
+                      ignore_errors=True)
+
+
+def _worker(log_path: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "services.settings.test"}
+    with log_path.open("ab") as log:  # a file, not a pipe: a full pipe would block the worker
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "stream", "--log-level", "info"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _visit(tenant: str, visit_id: str, version: int = 1, day: str = "2008-07-01") -> bytes:
+    [example] = example_messages(VISIT_RECORDED)
+    data: dict[str, Any] = json.loads(example)["data"]
+    data.update(visit_id=visit_id, visit_date=day, occurred_at=f"{day}T10:00:00Z",
+                recorded_at="2008-07-01T10:00:00Z")
+    return envelope_to_json(new_envelope(
+        event_type=VISIT_RECORDED if version == 1 else VISIT_CORRECTED, tenant_id=tenant,
+        subject=visit_id, aggregate_id=visit_id, aggregate_version=version, data=data))
+
+
+def _send(messages: list[tuple[str, bytes]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=kafka_settings()["BOOTSTRAP_SERVERS"], acks="all")
+    try:
+        for key, value in messages:
+            producer.send(topic_name(VISITS.name), key=key.encode(), value=value)
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
+
+
+def _figures(database: str) -> dict[tuple[str, str], int]:
+    rows = clickhouse_client(database).execute(
+        "SELECT tenant_id, toString(visit_date) AS day, count() FROM visit_facts FINAL "
+        "GROUP BY tenant_id, day")
+    return {(tenant, day): count for tenant, day, count in rows}
+
+
+def _wait_for(database: str, expected: dict[tuple[str, str], int],
+              worker: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while _figures(database) != expected:
+        assert worker.poll() is None, log_path.read_text()[-4000:]
+        assert time.monotonic() < deadline, (
+            f"ClickHouse has {_figures(database)}, expected {expected}; worker log:\n"
+            + log_path.read_text()[-4000:])
+        time.sleep(0.5)
+
+
+def test_visits_reach_clickhouse_once_through_redelivery_correction_and_a_crash(
+    pipeline: str, tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "stream.log"
+    first = [(tenant, str(uuid.uuid4())) for tenant in ("AL", "RS") for _ in range(20)]
+    batch = [(f"{t}:{v}", _visit(t, v)) for t, v in first]
+    moved_tenant, moved = first[0]
+    batch += batch[:10]  # redelivered by an at-least-once producer
+    batch.append((f"{moved_tenant}:{moved}", _visit(moved_tenant, moved, 2, "2008-08-15")))
+    garbage = [("AL:x", b"{not json"), ("AL:y", json.dumps({"type": "nonsense"}).encode())]
+    _send(batch + garbage)
+
+    worker = _worker(log_path)
+    try:
+        expected = {("AL", "2008-07-01"): 19, ("AL", "2008-08-15"): 1, ("RS", "2008-07-01"): 20}
+        _wait_for(pipeline, expected, worker, log_path)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(30)
+
+        second = [(t, str(uuid.uuid4())) for t in ("AL", "RS") for _ in range(10)]
+        _send([(f"{t}:{v}", _visit(t, v, day="2008-07-02")) for t, v in second])
+        worker = _worker(log_path)
+        expected |= {("AL", "2008-07-02"): 10, ("RS", "2008-07-02"): 10}
+        _wait_for(pipeline, expected, worker, log_path)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+    dead = consume_topic(topic_name(DEADLETTER.name))
+    reasons = {m.key: dict(m.headers)["msc_reason"].decode() for m in dead}
+    assert set(reasons) == {"AL:x", "AL:y"}, reasons
+    assert "not JSON" in reasons["AL:x"] and "invalid envelope" in reasons["AL:y"]
+    assert {m.key: m.value for m in dead}["AL:x"] == b"{not json"  # passed on unchanged
+    assert {dict(m.headers)["msc_source_topic"].decode() for m in dead} == {
+        topic_name(VISITS.name)}
