@@ -5,6 +5,7 @@
     msc serve [--workers N] [--daemon]            the API under gunicorn
     msc stream                                    the faust stream worker
     msc relay [--once]                            publish the event outbox to Kafka
+    msc reconcile [--from D] [--to D] [--tenant CC] [--wait S]   PostgreSQL vs ClickHouse figures
     msc bench intake|... [--json]                 benchmarks (see benchmarks/)
     msc up                                        all of the above (API, relay and stream in
                                                   the background), then where to log in
@@ -87,6 +88,31 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_reconcile(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    _django_setup()
+    from analytics_stream.reconcile import reconcile
+    from services.tenancy.models import TENANT_CODES
+
+    tenants = [t.upper() for t in args.tenant] or sorted(TENANT_CODES)
+    unknown = sorted(set(tenants) - TENANT_CODES)
+    if unknown:
+        raise StackError(f"unknown tenant {', '.join(unknown)}; choose from "
+                         f"{', '.join(sorted(TENANT_CODES))}")
+    start = date.fromisoformat(args.start) if args.start else date(2000, 1, 1)
+    end = date.fromisoformat(args.end) if args.end else date(2100, 1, 1)
+    if end < start:
+        raise StackError("--to is before --from")
+    compared, differences = reconcile(tenants=tenants, start=start, end=end,
+                                      wait_seconds=args.wait)
+    for difference in differences:
+        print(difference)  # noqa: T201 - the command's output
+    print(f"reconcile: {compared} tenant-days compared, "  # noqa: T201
+          f"{len(differences) or 'no'} differences")
+    return 1 if differences else 0
+
+
 BENCHMARKS = {"intake": "benchmarks.intake_load"}
 
 
@@ -127,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_argument("--once", action="store_true", help="publish what is there, then exit")
     relay.add_argument("--batch-size", type=int, default=500, help="events per bucket and send")
     relay.set_defaults(handler=_cmd_relay)
+
+    reconcile = sub.add_parser("reconcile", help="compare ClickHouse with PostgreSQL, per day")
+    reconcile.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
+    reconcile.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")
+    reconcile.add_argument("--tenant", action="append", default=[], help="repeatable; default all")
+    reconcile.add_argument("--wait", type=float, default=0.0,
+                           help="seconds to keep comparing while the pipeline catches up")
+    reconcile.set_defaults(handler=_cmd_reconcile)
 
     bench = sub.add_parser("bench", help="run a benchmark; `msc bench NAME --help` for options")
     bench.add_argument("name", choices=sorted(BENCHMARKS))

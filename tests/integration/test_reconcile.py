@@ -1,0 +1,96 @@
+"""`msc reconcile` on the real PostgreSQL and ClickHouse: equal figures pass, any gap is named."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
+from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE, insert_visit_facts_sql
+from analytics_stream.processors import Rows, process_message
+from analytics_stream.reconcile import Difference, reconcile
+from intake.models import Centre
+from services.conf import clickhouse_settings
+from services.events.envelope import envelope_to_json, new_envelope
+from services.outbox.models import OutboxEvent
+from services.tenancy.context import tenant_transaction
+from tests.conftest import require_component
+from tests.integration.keycloak_helpers import as_user
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+DAY = date(2008, 7, 1)
+
+
+@pytest.fixture
+def clickhouse_database() -> Iterator[str]:
+    require_component("clickhouse")
+    require_component("keycloak")
+    database = clickhouse_settings()["DATABASE"]
+    apply_migrations(database)
+    yield database
+    drop_database(database)
+
+
+def _record_visits(tenant: str, count: int) -> None:
+    with tenant_transaction(tenant):
+        centre = str(Centre.objects.create(tenant_id=tenant, name="MSC", municipality_code="1").id)
+    counsellor = as_user(f"counsellor.{tenant.lower()}")
+    client = counsellor.post("/api/v1/clients", {
+        "given_name": "Ana", "family_name": "Kovač", "sex": "female", "birth_year": 1985,
+        "citizenship": tenant, "category": "returnee", "municipality_code": "M1",
+        "urban": True, "education_level": "isced3", "employment_status": "unemployed",
+        "migration_intention": "labour",
+        "consent": {"given_at": "2026-11-01T08:00:00Z", "scope": "service"}}, format="json")
+    for n in range(count):
+        response = counsellor.post("/api/v1/visits", {
+            "client_id": client.json()["id"], "centre_id": centre, "channel": "phone",
+            "occurred_at": f"2008-07-01T0{n % 10}:00:00Z",
+            "services": ["information", "referral"] if n % 2 else ["counselling"]},
+            format="json")
+        assert response.status_code == 201, response.content
+
+
+def _stream_outbox(database: str) -> None:
+    """What relay and stream worker do, minus the broker: outbox rows through the processors."""
+    rows = Rows()
+    for tenant in ("AL", "RS"):
+        with tenant_transaction(tenant):
+            for event in OutboxEvent.objects.order_by("sequence"):
+                processed = process_message(json.dumps(event.envelope).encode())
+                assert isinstance(processed, Rows)
+                rows.extend(processed)
+    clickhouse_client(database).execute(insert_visit_facts_sql(database),
+                                        rows.by_table[VISIT_FACTS_TABLE])
+
+
+def test_equal_figures_reconcile_and_a_stray_fact_is_named(clickhouse_database: str) -> None:
+    _record_visits("AL", 7)
+    _record_visits("RS", 4)
+    _stream_outbox(clickhouse_database)
+    _stream_outbox(clickhouse_database)  # delivered twice: still equal
+    compared, differences = reconcile(tenants=["AL", "RS"], database=clickhouse_database)
+    assert (compared, differences) == (2, [])
+
+    stray_id = str(uuid.uuid4())  # a fact PostgreSQL never had
+    with tenant_transaction("RS"):
+        recorded = OutboxEvent.objects.filter(event_type__contains="visit").first()
+        assert recorded is not None
+    message = envelope_to_json(new_envelope(
+        event_type=recorded.event_type, tenant_id="RS", subject=stray_id, aggregate_id=stray_id,
+        aggregate_version=1, data={**recorded.envelope["data"], "visit_id": stray_id}))
+    processed = process_message(message)
+    assert isinstance(processed, Rows)
+    clickhouse_client(clickhouse_database).execute(
+        insert_visit_facts_sql(clickhouse_database), processed.by_table[VISIT_FACTS_TABLE])
+
+    _, differences = reconcile(tenants=["AL", "RS"], database=clickhouse_database)
+    # The stray copies RS's first visit (counselling, a returnee, the same client).
+    assert differences == [Difference("RS", DAY, "visits", 4, 5),
+                           Difference("RS", DAY, "counselling", 2, 3),
+                           Difference("RS", DAY, "returnees", 4, 5)]
