@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from analytics_stream.clickhouse.sql.sessions import (
+    GROUP_SESSION_FACT_COLUMNS,
+    GROUP_SESSION_FACTS_TABLE,
+)
 from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, VISIT_FACTS_TABLE
 from intake import events as intake_events
 from services.events.envelope import Envelope
@@ -85,10 +89,29 @@ def visit_fact_row(envelope: Envelope, visit: intake_events.VisitRecorded) -> Vi
     return tuple(row[name] for name, _ in VISIT_FACT_COLUMNS)
 
 
+def group_session_fact_row(envelope: Envelope,
+                           session: intake_events.GroupSessionHeld) -> tuple[Any, ...]:
+    """The `group_session_facts` row of one session, in `GROUP_SESSION_FACT_COLUMNS` order."""
+    row = {
+        "tenant_id": envelope.tenantid,
+        "session_id": session.session_id,
+        "version": envelope.aggregateversion,
+        "event_id": str(envelope.id),
+        "held_date": session.held_at.astimezone(UTC).date(),
+        "held_at": _naive_utc(session.held_at),
+        "centre_id": session.centre_id,
+        "centre_name": session.centre_name,
+        "topic": session.topic,
+        "partner_institution": session.partner_institution,
+        "attendees": len(session.attendee_pseudonyms),
+    }
+    return tuple(row[name] for name, _ in GROUP_SESSION_FACT_COLUMNS)
+
+
 def process_message(raw: bytes | None) -> Rows | Rejected:
     """What one message on a source topic becomes.
 
-    Types without a processor yet (client and group-session events) become no rows: they are
+    Types without a processor (client events) become no rows: they are
     consumed and acknowledged, and the statistics read what they need from the visit facts.
     """
     if raw is None:
@@ -100,5 +123,7 @@ def process_message(raw: bytes | None) -> Rows | Rejected:
     rows = Rows()
     if isinstance(payload, intake_events.VisitRecorded):
         rows.add(VISIT_FACTS_TABLE, visit_fact_row(envelope, payload))
+    elif isinstance(payload, intake_events.GroupSessionHeld):
+        rows.add(GROUP_SESSION_FACTS_TABLE, group_session_fact_row(envelope, payload))
     return rows
 

@@ -16,12 +16,17 @@ from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as ClickHouseError
 
 from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.sql.sessions import (
+    GROUP_SESSION_FACTS_TABLE,
+    insert_group_session_facts_sql,
+)
 from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE, insert_visit_facts_sql
 from analytics_stream.processors import Rows
 
 log = logging.getLogger(__name__)
 
-INSERT_SQL = {VISIT_FACTS_TABLE: insert_visit_facts_sql}
+INSERT_SQL = {VISIT_FACTS_TABLE: insert_visit_facts_sql,
+              GROUP_SESSION_FACTS_TABLE: insert_group_session_facts_sql}
 
 
 class SinkStopped(RuntimeError):

@@ -89,6 +89,8 @@ class GroupSessionHeld(_Payload):
     held_at: datetime
     partner_institution: str
     attendee_pseudonyms: list[str]
+    # The centre's name, so the regional report can say where sessions were held.
+    centre_name: str = ""
 
 
 _PROFILE_EXAMPLE: dict[str, object] = {

@@ -351,7 +351,8 @@ def group_session_record(*, actor: Principal, centre_id: UUID, topic: str, held_
               payload=events.GroupSessionHeld(
                   session_id=str(session.id), centre_id=str(centre.id), topic=topic,
                   held_at=held_at, partner_institution=partner_institution,
-                  attendee_pseudonyms=[v.client_profile["client_pseudonym"] for v in visits]))
+                  attendee_pseudonyms=[v.client_profile["client_pseudonym"] for v in visits],
+                  centre_name=centre.name))
         outbox_append_many([_visit_event(visit, events.VISIT_RECORDED) for visit in visits])
         return session
 

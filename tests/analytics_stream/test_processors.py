@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+from analytics_stream.clickhouse.sql.sessions import (
+    GROUP_SESSION_FACT_COLUMNS,
+    GROUP_SESSION_FACTS_TABLE,
+)
 from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, VISIT_FACTS_TABLE
 from analytics_stream.processors import Rejected, Rows, process_message
 from intake import events
@@ -44,8 +48,18 @@ def test_a_correction_keeps_the_partition_of_the_first_recording() -> None:
         2, date(2008, 9, 3), date(2008, 7, 1))
 
 
-def test_other_intake_events_become_no_rows() -> None:
-    for event_type in (events.CLIENT_REGISTERED, events.CLIENT_ERASED, events.GROUP_SESSION_HELD):
+def test_a_group_session_becomes_one_row_with_its_size() -> None:
+    [raw] = example_messages(events.GROUP_SESSION_HELD)
+    rows = process_message(raw)
+    assert isinstance(rows, Rows)
+    [row] = rows.by_table[GROUP_SESSION_FACTS_TABLE]
+    named = dict(zip([name for name, _ in GROUP_SESSION_FACT_COLUMNS], row, strict=True))
+    assert named["attendees"] == len(json.loads(raw)["data"]["attendee_pseudonyms"])
+    assert named["topic"] == json.loads(raw)["data"]["topic"]
+
+
+def test_client_events_become_no_rows() -> None:
+    for event_type in (events.CLIENT_REGISTERED, events.CLIENT_ERASED):
         for raw in example_messages(event_type):
             outcome = process_message(raw)
             assert isinstance(outcome, Rows) and len(outcome) == 0

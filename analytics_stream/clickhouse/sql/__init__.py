@@ -18,3 +18,30 @@ def checked_identifier(name: str) -> str:
     if not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"{name!r} is not a plain ClickHouse identifier")
     return name
+
+
+def replacing_table_sql(database: str, table: str, columns: tuple[tuple[str, str], ...], *,
+                        partition_by: str, order_by: str) -> str:
+    """DDL of a fact table where the highest `version` of each `order_by` key wins.
+
+    An `ingested_at` column is added after `columns`. Replacement happens within a partition, at
+    merges: readers use FINAL.
+    """
+    listed = ",\n    ".join(f"{name} {kind}" for name, kind in columns)
+    return f"""
+CREATE TABLE IF NOT EXISTS {checked_identifier(database)}.{checked_identifier(table)}
+(
+    {listed},
+    ingested_at DateTime DEFAULT now()
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY {partition_by}
+ORDER BY {order_by}
+"""
+
+
+def insert_sql(database: str, table: str, columns: tuple[tuple[str, str], ...]) -> str:
+    """INSERT for clickhouse-driver (`execute(sql, rows)`), columns in `columns` order."""
+    names = ", ".join(name for name, _ in columns)
+    target = f"{checked_identifier(database)}.{checked_identifier(table)}"
+    return f"INSERT INTO {target} ({names}) VALUES"

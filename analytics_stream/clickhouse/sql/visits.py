@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analytics_stream.clickhouse.sql import checked_identifier
+from analytics_stream.clickhouse.sql import checked_identifier, insert_sql, replacing_table_sql
 
 VISIT_FACTS_TABLE = "visit_facts"
 
@@ -50,17 +50,9 @@ def visit_facts_table_sql(database: str) -> str:
     is the month the visit was first *recorded*, which no correction changes. Merges happen when
     ClickHouse decides: readers use FINAL.
     """
-    columns = ",\n    ".join(f"{name} {kind}" for name, kind in VISIT_FACT_COLUMNS)
-    return f"""
-CREATE TABLE IF NOT EXISTS {checked_identifier(database)}.{VISIT_FACTS_TABLE}
-(
-    {columns},
-    ingested_at DateTime DEFAULT now()
-)
-ENGINE = ReplacingMergeTree(version)
-PARTITION BY toYYYYMM(recorded_date)
-ORDER BY (tenant_id, visit_id)
-"""
+    return replacing_table_sql(database, VISIT_FACTS_TABLE, VISIT_FACT_COLUMNS,
+                               partition_by="toYYYYMM(recorded_date)",
+                               order_by="(tenant_id, visit_id)")
 
 
 def drop_visit_facts_sql(database: str) -> str:
@@ -68,9 +60,7 @@ def drop_visit_facts_sql(database: str) -> str:
 
 
 def insert_visit_facts_sql(database: str) -> str:
-    """INSERT for clickhouse-driver's columnar/row insert: `execute(sql, rows)`."""
-    names = ", ".join(name for name, _ in VISIT_FACT_COLUMNS)
-    return f"INSERT INTO {checked_identifier(database)}.{VISIT_FACTS_TABLE} ({names}) VALUES"
+    return insert_sql(database, VISIT_FACTS_TABLE, VISIT_FACT_COLUMNS)
 
 
 def visit_facts_0001_table_sql(database: str) -> str:

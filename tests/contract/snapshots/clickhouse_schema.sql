@@ -1,3 +1,23 @@
+CREATE TABLE {database}.group_session_facts
+(
+    tenant_id String,
+    session_id String,
+    version UInt64,
+    event_id String,
+    held_date Date,
+    held_at DateTime,
+    centre_id String,
+    centre_name String,
+    topic String,
+    partner_institution String,
+    attendees UInt32,
+    ingested_at DateTime DEFAULT now()
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(held_date)
+ORDER BY (tenant_id, session_id)
+SETTINGS index_granularity = 8192;
+
 CREATE TABLE {database}.visit_facts
 (
     tenant_id String,

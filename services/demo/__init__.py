@@ -1,0 +1,1 @@
+"""Demo data: records that reproduce a published quarterly report, and larger uncalibrated sets."""
