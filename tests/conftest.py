@@ -46,3 +46,16 @@ def django_db_setup(django_db_blocker: Any) -> Iterator[None]:
     with django_db_blocker.unblock():
         connections.close_all()
         pg.drop_database(name)
+
+
+@pytest.fixture
+def clickhouse_database() -> Iterator[str]:
+    """This run's ClickHouse database, migrated; dropped again afterwards."""
+    from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
+    from services.conf import clickhouse_settings
+
+    require_component("clickhouse")
+    database = clickhouse_settings()["DATABASE"]
+    apply_migrations(database)
+    yield database
+    drop_database(database)

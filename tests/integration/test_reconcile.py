@@ -2,42 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from analytics_stream.clickhouse.client import clickhouse_client
-from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
 from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE, insert_visit_facts_sql
 from analytics_stream.processors import Rows, process_message
 from analytics_stream.reconcile import Difference, reconcile
 from intake.models import Centre
-from services.conf import clickhouse_settings
 from services.events.envelope import envelope_to_json, new_envelope
 from services.outbox.models import OutboxEvent
 from services.tenancy.context import tenant_transaction
 from tests.conftest import require_component
 from tests.integration.keycloak_helpers import as_user
+from tests.pipeline_helpers import stream_outbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 DAY = date(2008, 7, 1)
 
 
-@pytest.fixture
-def clickhouse_database() -> Iterator[str]:
-    require_component("clickhouse")
-    require_component("keycloak")
-    database = clickhouse_settings()["DATABASE"]
-    apply_migrations(database)
-    yield database
-    drop_database(database)
-
-
 def _record_visits(tenant: str, count: int) -> None:
+    require_component("keycloak")
     with tenant_transaction(tenant):
         centre = str(Centre.objects.create(tenant_id=tenant, name="MSC", municipality_code="1").id)
     counsellor = as_user(f"counsellor.{tenant.lower()}")
@@ -56,24 +44,11 @@ def _record_visits(tenant: str, count: int) -> None:
         assert response.status_code == 201, response.content
 
 
-def _stream_outbox(database: str) -> None:
-    """What relay and stream worker do, minus the broker: outbox rows through the processors."""
-    rows = Rows()
-    for tenant in ("AL", "RS"):
-        with tenant_transaction(tenant):
-            for event in OutboxEvent.objects.order_by("sequence"):
-                processed = process_message(json.dumps(event.envelope).encode())
-                assert isinstance(processed, Rows)
-                rows.extend(processed)
-    clickhouse_client(database).execute(insert_visit_facts_sql(database),
-                                        rows.by_table[VISIT_FACTS_TABLE])
-
-
 def test_equal_figures_reconcile_and_a_stray_fact_is_named(clickhouse_database: str) -> None:
     _record_visits("AL", 7)
     _record_visits("RS", 4)
-    _stream_outbox(clickhouse_database)
-    _stream_outbox(clickhouse_database)  # delivered twice: still equal
+    stream_outbox(clickhouse_database, ("AL", "RS"))
+    stream_outbox(clickhouse_database, ("AL", "RS"))  # delivered twice: still equal
     compared, differences = reconcile(tenants=["AL", "RS"], database=clickhouse_database)
     assert (compared, differences) == (2, [])
 

@@ -1,0 +1,109 @@
+"""`GET /api/v1/stats/summary`: the programme's figures for a period, read from ClickHouse.
+
+Who sees what: the regional monitor sees every tenant (or one), always with small cells withheld;
+a tenant's staff see their own tenant, in full, and with small cells withheld when they narrow it
+to one centre. Partners see no statistics.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from typing import Any
+
+from clickhouse_driver.errors import Error as ClickHouseError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics_stream.statistics import Scope, figures_of, summary
+from services.auth.permissions import request_principal, roles_required
+from services.auth.tokens import Role
+from services.tenancy.models import TENANT_CODES
+
+STATS_ROLES = (Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.TENANT_ADMIN, Role.REGIONAL_MONITOR)
+LONGEST_PERIOD = timedelta(days=5 * 366)
+
+
+class StatisticsUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "statistics_unavailable"
+    default_detail = "the statistics store is not answering; try again in a minute"
+
+
+class SummaryQuerySerializer(serializers.Serializer[dict[str, Any]]):
+    """The query string; `from` and `to` are Python keywords, so the fields are made here."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "from": serializers.DateField(source="start", help_text="first day, YYYY-MM-DD"),
+            "to": serializers.DateField(source="end", help_text="last day (inclusive)"),
+            "tenant": serializers.ChoiceField(choices=sorted(TENANT_CODES), required=False),
+            "centre_id": serializers.UUIDField(required=False),
+        }
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["unknown parameter"] for name in unknown})
+        result: dict[str, Any] = super().to_internal_value(data)
+        return result
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"to": ["is before from"]})
+        if attrs["end"] - attrs["start"] > LONGEST_PERIOD:
+            raise serializers.ValidationError({"to": ["the period may be at most five years"]})
+        return attrs
+
+
+def _whole_months(start: date, end: date) -> bool:
+    last_day = calendar.monthrange(end.year, end.month)[1]
+    return start.day == 1 and end.day == last_day
+
+
+class SummaryApi(APIView):
+    """The quarterly report's figures for any period, tenant or centre."""
+
+    permission_classes = [roles_required(*STATS_ROLES)]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("from", str, required=True, description="YYYY-MM-DD"),
+                    OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
+                    OpenApiParameter("tenant", str, required=False,
+                                     description="country code; staff may give only their own"),
+                    OpenApiParameter("centre_id", str, required=False)],
+        responses={200: dict[str, Any]},
+        description="Counts per category; `null` where a cell is withheld because it could "
+                    "describe fewer than 10 people (views across tenants or below a tenant, "
+                    "whose periods must be whole calendar months).")
+    def get(self, request: Request) -> Response:
+        query = SummaryQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        principal = request_principal(request)
+        centre = str(params["centre_id"]) if "centre_id" in params else None
+        if principal.has_role(Role.REGIONAL_MONITOR) and principal.tenant is None:
+            tenants = (params["tenant"],) if "tenant" in params else tuple(sorted(TENANT_CODES))
+            controlled = True
+        else:
+            if principal.tenant is None:
+                raise PermissionDenied("no tenant in the token")
+            if params.get("tenant", principal.tenant) != principal.tenant:
+                raise PermissionDenied("staff see their own tenant's statistics only")
+            tenants = (principal.tenant,)
+            controlled = centre is not None
+        if controlled and not _whole_months(params["start"], params["end"]):
+            raise serializers.ValidationError({"from": [
+                "this view withholds small cells, so its period must be whole calendar months "
+                "(from the 1st to the last day of a month)"]})
+        scope = Scope(tenants=tenants, start=params["start"], end=params["end"],
+                      centre_id=centre, controlled=controlled)
+        try:
+            figures = figures_of(scope)
+        except (ClickHouseError, OSError, EOFError) as exc:
+            raise StatisticsUnavailable from exc
+        return Response(summary(scope, figures))
