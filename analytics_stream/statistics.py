@@ -103,10 +103,13 @@ def _breakdown(tally: Tally, *, controlled: bool, adds_up: bool) -> dict[str, in
     return suppress_breakdown(counts, total=tally.whole if adds_up else None)
 
 
-def _ranked(breakdown: dict[str, int | None], n: int) -> list[str]:
-    """The first `n` codes by count among the cells shown."""
-    shown = [(count, code) for code, count in breakdown.items() if count]
-    return [code for _, code in sorted(shown, key=lambda c: (-c[0], c[1]))[:n]]
+def _ranked(tally: Tally, n: int) -> list[str]:
+    """The first `n` codes by count, ties by code.
+
+    Rankings are made before any cell is withheld: they say which is larger, never by how much,
+    and a ranking of whole tenants or destination countries singles out no one.
+    """
+    return list(tally.top(n))
 
 
 def summary(scope: Scope, figures: QuarterlyFigures) -> dict[str, Any]:
@@ -138,7 +141,7 @@ def summary(scope: Scope, figures: QuarterlyFigures) -> dict[str, Any]:
         "clients": count(figures.clients_total),
         "visits": count(figures.visits_total),
         "clients_by_tenant": by_tenant,
-        "visitors_ranking": _ranked(by_tenant, len(scope.tenants)),
+        "visitors_ranking": _ranked(figures.clients_by_tenant, len(scope.tenants)),
         "immigrant_clients": count(figures.immigrant_clients.part),
         "national_clients": count(figures.national_clients),
         "services": parts(figures.services),
@@ -155,15 +158,15 @@ def summary(scope: Scope, figures: QuarterlyFigures) -> dict[str, Any]:
             "with_previous_migration": count(nationals.previous_migration.part),
             "previous_migration_purposes": parts(nationals.previous_purposes, adds_up=False),
             "previous_destinations": previous,
-            "previous_destinations_top3": _ranked(previous, 3),
+            "previous_destinations_top3": _ranked(nationals.previous_destinations, 3),
             "migration_intentions": parts(nationals.migration_intentions),
             "preferred_destinations": preferred,
-            "preferred_destinations_top5": _ranked(preferred, 5),
+            "preferred_destinations_top5": _ranked(nationals.preferred_destinations, 5),
         },
         "immigrants": {
             "clients": count(immigrants.count),
             "by_tenant": immigrants_by_tenant,
-            "tenants_with_most_top3": _ranked(immigrants_by_tenant, 3),
+            "tenants_with_most_top3": _ranked(immigrants.by_tenant, 3),
             "tenants_with_none": sorted(t for t, n in immigrants_by_tenant.items() if n == 0),
             "permit_status": parts(immigrants.permit_status),
             "employment_status": parts(immigrants.employment_status),

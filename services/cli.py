@@ -6,7 +6,10 @@
     msc stream                                    the faust stream worker
     msc relay [--once]                            publish the event outbox to Kafka
     msc reconcile [--from D] [--to D] [--tenant CC] [--wait S]   PostgreSQL vs ClickHouse figures
+    msc report --from D --to D [--tenant CC] [--format text|json|csv|xlsx] [--output F]
     msc bench intake|... [--json]                 benchmarks (see benchmarks/)
+    msc demo-data [--reference PATH] [--seed N] [--visits N --from D --to D]
+                                                  load demo data through the API
     msc up                                        all of the above (API, relay and stream in
                                                   the background), then where to log in
 """
@@ -113,6 +116,36 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     return 1 if differences else 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    _django_setup()
+    from analytics_stream.report import render
+    from analytics_stream.statistics import Scope, figures_of, summary
+    from services.tenancy.models import TENANT_CODES
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise StackError(f"--from and --to are dates, YYYY-MM-DD: {exc}") from exc
+    if end < start:
+        raise StackError("--to is before --from")
+    tenant = args.tenant.upper() if args.tenant else None
+    if tenant is not None and tenant not in TENANT_CODES:
+        raise StackError(f"unknown tenant {tenant}; choose from {', '.join(sorted(TENANT_CODES))}")
+    # The regional report is published: small cells are withheld. A tenant's own report is not.
+    scope = Scope(tenants=(tenant,) if tenant else tuple(sorted(TENANT_CODES)), start=start,
+                  end=end, controlled=tenant is None)
+    output = render(summary(scope, figures_of(scope)), args.format)
+    if args.output:
+        with open(args.output, "wb") as file:
+            file.write(output)
+        print(f"report: written to {args.output}")  # noqa: T201
+    else:
+        sys.stdout.buffer.write(output)
+    return 0
+
+
 BENCHMARKS = {"intake": "benchmarks.intake_load"}
 
 
@@ -122,6 +155,53 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     module = importlib.import_module(BENCHMARKS[args.name])
     code: int = module.main(args.rest)
     return code
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    import json
+    from datetime import date
+    from pathlib import Path
+
+    from infra.stack import manager
+    from services.daemons import start_worker
+    from services.migrate import migrate_all
+    from services.serve import serve
+
+    scaled = args.visits is not None
+    reference = Path(args.reference) if args.reference else (
+        Path(__file__).resolve().parents[1].parent / "shared/reference/msc-statistics-2008q3.json")
+    if scaled and not (args.start and args.end):
+        raise StackError("--visits needs --from and --to")
+    if not scaled and (args.start or args.end):
+        raise StackError("--from and --to go with --visits")
+    if not scaled and not reference.is_file():
+        raise StackError(f"no reference figures at {reference}; give --reference PATH")
+    try:
+        start, end = (date.fromisoformat(args.start), date.fromisoformat(args.end)) if scaled \
+            else (None, None)
+    except ValueError as exc:
+        raise StackError(f"--from and --to are dates, YYYY-MM-DD: {exc}") from exc
+    manager.stack_up()
+    _django_setup()
+    migrate_all(verbose=False)
+    if serve(daemon=True) != 0:
+        raise StackError("the API did not start; see `msc stack logs api`")
+    for name in ("relay", "stream"):
+        start_worker(name)
+
+    from services.demo.calibrated import calibrated_plan, scaled_plan
+    from services.demo.loader import HttpTransport, LoadError, load_plan, load_scaled
+
+    try:
+        if start is not None and end is not None:
+            load_scaled(scaled_plan(seed=args.seed, visits=args.visits, start=start, end=end),
+                        HttpTransport.local())
+        else:
+            load_plan(calibrated_plan(json.loads(reference.read_text()), seed=args.seed),
+                      HttpTransport.local())
+    except (LoadError, ValueError) as exc:
+        raise StackError(f"demo-data: {exc}") from exc
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,10 +242,26 @@ def build_parser() -> argparse.ArgumentParser:
                            help="seconds to keep comparing while the pipeline catches up")
     reconcile.set_defaults(handler=_cmd_reconcile)
 
+    report = sub.add_parser("report", help="the quarterly statistical report")
+    report.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    report.add_argument("--tenant", help="one tenant's own report (default: the region's)")
+    report.add_argument("--format", default="text", choices=["text", "json", "csv", "xlsx"])
+    report.add_argument("--output", help="file to write (default: standard output)")
+    report.set_defaults(handler=_cmd_report)
+
     bench = sub.add_parser("bench", help="run a benchmark; `msc bench NAME --help` for options")
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options")
     bench.set_defaults(handler=_cmd_bench)
+
+    demo = sub.add_parser("demo-data", help="load demo data through the API (idempotent)")
+    demo.add_argument("--reference", help="published figures to reproduce (calibrated plan)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed, the same records")
+    demo.add_argument("--visits", type=int, help="a scaled plan of N visits instead")
+    demo.add_argument("--from", dest="start", help="scaled plan: first day, YYYY-MM-DD")
+    demo.add_argument("--to", dest="end", help="scaled plan: last day, YYYY-MM-DD")
+    demo.set_defaults(handler=_cmd_demo_data)
 
     up = sub.add_parser("up", help="stack, migrations; API, relay and stream in the background")
     up.add_argument("--workers", type=int, default=None)

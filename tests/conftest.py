@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,3 +60,21 @@ def clickhouse_database() -> Iterator[str]:
     apply_migrations(database)
     yield database
     drop_database(database)
+
+
+REFERENCE = Path(os.environ.get(
+    "MSC_STATISTICS_REFERENCE",
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "msc-statistics-2008q3.json"))
+
+
+@pytest.fixture(scope="session")
+def reference() -> dict[str, Any]:
+    """The figures the programme published for June-August 2008 (the project's shared folder)."""
+    from analytics_stream.figures import load_reference
+
+    if not REFERENCE.exists():
+        message = f"the published report is not at {REFERENCE} (set MSC_STATISTICS_REFERENCE)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return load_reference(REFERENCE)

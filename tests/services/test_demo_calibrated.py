@@ -3,16 +3,14 @@ intake API's own input checks; the scaled plan has the size asked for."""
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from analytics_stream.figures import compare_with_reference, load_reference, quarterly_figures
+from analytics_stream.figures import compare_with_reference, quarterly_figures
 from intake import choices
 from intake.client_apis import ClientInputSerializer
 from intake.session_apis import GroupSessionInputSerializer
@@ -27,20 +25,7 @@ from services.demo.calibrated import (
     scaled_plan,
 )
 
-REFERENCE = Path(os.environ.get(
-    "MSC_STATISTICS_REFERENCE",
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "msc-statistics-2008q3.json"))
 CYRILLIC = re.compile("[\u0400-\u04ff]")
-
-
-@pytest.fixture(scope="module")
-def reference() -> dict[str, Any]:
-    if not REFERENCE.exists():
-        message = f"the published report is not at {REFERENCE} (set MSC_STATISTICS_REFERENCE)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return load_reference(REFERENCE)
 
 
 @pytest.fixture(scope="module")
