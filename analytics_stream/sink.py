@@ -16,17 +16,18 @@ from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as ClickHouseError
 
 from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.sql import insert_sql
 from analytics_stream.clickhouse.sql.sessions import (
+    GROUP_SESSION_FACT_COLUMNS,
     GROUP_SESSION_FACTS_TABLE,
-    insert_group_session_facts_sql,
 )
-from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE, insert_visit_facts_sql
+from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, VISIT_FACTS_TABLE
 from analytics_stream.processors import Rows
 
 log = logging.getLogger(__name__)
 
-INSERT_SQL = {VISIT_FACTS_TABLE: insert_visit_facts_sql,
-              GROUP_SESSION_FACTS_TABLE: insert_group_session_facts_sql}
+COLUMNS = {VISIT_FACTS_TABLE: VISIT_FACT_COLUMNS,
+           GROUP_SESSION_FACTS_TABLE: GROUP_SESSION_FACT_COLUMNS}
 
 
 class SinkStopped(RuntimeError):
@@ -34,8 +35,11 @@ class SinkStopped(RuntimeError):
 
 
 class ClickHouseSink:
-    def __init__(self, database: str | None = None, *, max_backoff_seconds: float = 30.0) -> None:
+    def __init__(self, database: str | None = None, *, table_suffix: str = "",
+                 max_backoff_seconds: float = 30.0) -> None:
+        """`table_suffix` aims the sink at other tables of the same layout (`msc replay`)."""
         self._database = database
+        self.table_suffix = table_suffix
         self._client: Client | None = None
         self._stopping = threading.Event()
         self.max_backoff_seconds = max_backoff_seconds
@@ -61,7 +65,9 @@ class ClickHouseSink:
         while True:
             client = self._connection()
             try:
-                client.execute(INSERT_SQL[table](client.connection.database), table_rows)
+                client.execute(insert_sql(client.connection.database,
+                                          f"{table}{self.table_suffix}", COLUMNS[table]),
+                               table_rows)
                 if attempt:
                     log.info("clickhouse insert into %s succeeded after %d retries", table,
                              attempt)

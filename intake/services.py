@@ -55,7 +55,8 @@ def _profile(client: Client, on: date,
                           stays=stays)
 
 
-def _visit_event(visit: Visit, event_type: str) -> OutboxEvent:
+def visit_event(visit: Visit, event_type: str) -> OutboxEvent:
+    """The (unsaved) outbox row reporting `visit` as it is now; `msc replay` rebuilds from it."""
     return outbox_event(
         topic=VISITS.name, event_type=event_type, tenant_id=visit.tenant_id,
         subject=str(visit.id), aggregate_id=str(visit.id), aggregate_version=visit.version,
@@ -72,7 +73,7 @@ def _visit_event(visit: Visit, event_type: str) -> OutboxEvent:
 
 
 def _emit_visit(visit: Visit, event_type: str) -> None:
-    outbox_append_many([_visit_event(visit, event_type)])
+    outbox_append_many([visit_event(visit, event_type)])
 
 
 def _centre_for_update(actor: Principal, centre_id: UUID) -> Centre:
@@ -310,7 +311,7 @@ def new_visit(*, actor: Principal, client: Client, centre: Centre, occurred_at: 
 def visits_record(visits: list[Visit]) -> None:
     """Save visits made by `new_visit` and their events, in the caller's transaction."""
     Visit.objects.bulk_create(visits)
-    outbox_append_many([_visit_event(visit, events.VISIT_RECORDED) for visit in visits])
+    outbox_append_many([visit_event(visit, events.VISIT_RECORDED) for visit in visits])
 
 
 def visit_record(*, actor: Principal, client_id: UUID, centre_id: UUID, occurred_at: datetime,
@@ -326,6 +327,18 @@ def visit_record(*, actor: Principal, client_id: UUID, centre_id: UUID, occurred
                           stays=_stays_of(client))
         visits_record([visit])
         return visit
+
+
+def group_session_event(session: GroupSession, attendee_pseudonyms: list[str]) -> OutboxEvent:
+    """The (unsaved) outbox row reporting a held session; `msc replay` rebuilds from it."""
+    return outbox_event(
+        topic=GROUP_SESSIONS.name, event_type=events.GROUP_SESSION_HELD,
+        tenant_id=session.tenant_id, subject=str(session.id), aggregate_id=str(session.id),
+        aggregate_version=session.version,
+        payload=events.GroupSessionHeld(
+            session_id=str(session.id), centre_id=str(session.centre_id), topic=session.topic,
+            held_at=session.held_at, partner_institution=session.partner_institution,
+            attendee_pseudonyms=attendee_pseudonyms, centre_name=session.centre.name))
 
 
 def group_session_record(*, actor: Principal, centre_id: UUID, topic: str, held_at: datetime,
@@ -346,14 +359,9 @@ def group_session_record(*, actor: Principal, centre_id: UUID, topic: str, held_
                   group_session=session,
                   client_profile=_profile(client, held_at.date()).model_dump(mode="json"))
             for client in attendees)
-        _emit(topic=GROUP_SESSIONS.name, event_type=events.GROUP_SESSION_HELD,
-              tenant_id=centre.tenant_id, aggregate_id=session.id, version=session.version,
-              payload=events.GroupSessionHeld(
-                  session_id=str(session.id), centre_id=str(centre.id), topic=topic,
-                  held_at=held_at, partner_institution=partner_institution,
-                  attendee_pseudonyms=[v.client_profile["client_pseudonym"] for v in visits],
-                  centre_name=centre.name))
-        outbox_append_many([_visit_event(visit, events.VISIT_RECORDED) for visit in visits])
+        outbox_append_many([
+            group_session_event(session, [v.client_profile["client_pseudonym"] for v in visits]),
+            *(visit_event(visit, events.VISIT_RECORDED) for visit in visits)])
         return session
 
 

@@ -6,6 +6,7 @@
     msc stream                                    the faust stream worker
     msc relay [--once]                            publish the event outbox to Kafka
     msc reconcile [--from D] [--to D] [--tenant CC] [--wait S]   PostgreSQL vs ClickHouse figures
+    msc replay [--rebuild]                        ClickHouse rebuilt from PostgreSQL
     msc report --from D --to D [--tenant CC] [--format text|json|csv|xlsx] [--output F]
     msc bench intake|... [--json]                 benchmarks (see benchmarks/)
     msc demo-data [--reference PATH] [--seed N] [--visits N --from D --to D]
@@ -114,6 +115,16 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     print(f"reconcile: {compared} tenant-days compared, "  # noqa: T201
           f"{len(differences) or 'no'} differences")
     return 1 if differences else 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    _django_setup()
+    from analytics_stream.replay import replay
+
+    result = replay(rebuild=args.rebuild)
+    print(f"replay: {result.visits} visits and {result.sessions} group sessions written "  # noqa: T201
+          f"in {result.seconds:.1f}s{' (tables rebuilt and swapped)' if args.rebuild else ''}")
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -241,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--wait", type=float, default=0.0,
                            help="seconds to keep comparing while the pipeline catches up")
     reconcile.set_defaults(handler=_cmd_reconcile)
+
+    replay = sub.add_parser("replay", help="rebuild ClickHouse's facts from PostgreSQL")
+    replay.add_argument("--rebuild", action="store_true",
+                        help="into fresh tables swapped in at the end (drops stray rows)")
+    replay.set_defaults(handler=_cmd_replay)
 
     report = sub.add_parser("report", help="the quarterly statistical report")
     report.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")

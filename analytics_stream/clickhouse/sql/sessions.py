@@ -24,9 +24,9 @@ GROUP_SESSION_FACT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def group_session_facts_table_sql(database: str) -> str:
+def group_session_facts_table_sql(database: str, table: str = GROUP_SESSION_FACTS_TABLE) -> str:
     """DDL of `group_session_facts`; a redelivered event replaces its own row (read with FINAL)."""
-    return replacing_table_sql(database, GROUP_SESSION_FACTS_TABLE, GROUP_SESSION_FACT_COLUMNS,
+    return replacing_table_sql(database, table, GROUP_SESSION_FACT_COLUMNS,
                                partition_by="toYYYYMM(held_date)",
                                order_by="(tenant_id, session_id)")
 

@@ -41,7 +41,7 @@ VISIT_FACT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def visit_facts_table_sql(database: str) -> str:
+def visit_facts_table_sql(database: str, table: str = VISIT_FACTS_TABLE) -> str:
     """DDL of `visit_facts`: the latest version of each visit wins.
 
     ReplacingMergeTree(version) keyed on (tenant, visit) keeps one row per visit: a redelivered
@@ -50,7 +50,7 @@ def visit_facts_table_sql(database: str) -> str:
     is the month the visit was first *recorded*, which no correction changes. Merges happen when
     ClickHouse decides: readers use FINAL.
     """
-    return replacing_table_sql(database, VISIT_FACTS_TABLE, VISIT_FACT_COLUMNS,
+    return replacing_table_sql(database, table, VISIT_FACT_COLUMNS,
                                partition_by="toYYYYMM(recorded_date)",
                                order_by="(tenant_id, visit_id)")
 
