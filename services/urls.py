@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from services import health
 from services.auth.apis import MeApi
+from services.metrics import metrics_view
 
 api_v1: list[URLPattern | URLResolver] = [
     path("me", MeApi.as_view(), name="me"),
@@ -16,5 +17,6 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include((api_v1, "v1"))),
 ]

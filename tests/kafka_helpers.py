@@ -90,3 +90,23 @@ def relay_process(log_path: Path, *args: str) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         return subprocess.Popen([sys.executable, "-m", "services.cli", "relay", *args],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stream_process(log_path: Path) -> subprocess.Popen[bytes]:
+    """`msc stream` on this run's topics and ClickHouse database, logging to a file (a full pipe
+    would block the worker)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "services.settings.test"}
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "stream", "--log-level", "info"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, grace_seconds: float = 60.0) -> None:
+    """SIGTERM, then SIGKILL if it does not stop within the grace period."""
+    process.terminate()
+    try:
+        process.wait(grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -127,9 +127,25 @@ def stack_status(config: StackConfig | None = None, *, as_json: bool = False) ->
 
     for name, pid in platform_pids().items():
         say(f"{name:<11} {'up' if pid else 'down':<5} {'pid ' + str(pid) if pid else ''}")
+    if all(state == "up" for state in summary.values()):
+        say(_pipeline_line())
     if as_json:
         say(json.dumps(summary, sort_keys=True))
     return all(state == "up" for state in summary.values())
+
+
+def _pipeline_line() -> str:
+    """Outbox backlog, stream lag and freshness, from the platform's own metrics."""
+    try:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services.settings.dev")
+        import django
+
+        django.setup()
+        from services.metrics import collect, describe
+
+        return describe(collect())
+    except Exception as exc:  # noqa: BLE001 - status must print, whatever the pipeline's state
+        return f"pipeline    unknown ({type(exc).__name__}: {exc})"
 
 
 def stack_logs(name: str, *, lines: int = 200, config: StackConfig | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -54,13 +55,16 @@ def admin_request(method: str, path: str, body: Any = None) -> Any:
     return json.loads(raw) if raw else None
 
 
-_TOKENS: dict[str, str] = {}
+# Tokens live 300 s in the realm; a cached one is renewed well before it expires.
+TOKEN_REUSE_SECONDS = 240.0
+_TOKENS: dict[str, tuple[str, float]] = {}
 
 
 def as_user(username: str) -> APIClient:
-    """An in-process API client carrying a real access token of `username` (cached per run)."""
-    if username not in _TOKENS:
-        _TOKENS[username] = access_token(username)
+    """An in-process API client carrying a real, unexpired access token of `username`."""
+    cached = _TOKENS.get(username)
+    if cached is None or time.monotonic() - cached[1] > TOKEN_REUSE_SECONDS:
+        _TOKENS[username] = cached = (access_token(username), time.monotonic())
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_TOKENS[username]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {cached[0]}")
     return client

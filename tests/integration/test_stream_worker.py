@@ -4,11 +4,9 @@ figures, through redeliveries, corrections, undecodable messages and a SIGKILL o
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -26,8 +24,9 @@ from services.conf import clickhouse_settings, kafka_settings
 from services.events.envelope import envelope_to_json, new_envelope
 from services.events.registry import example_messages
 from services.events.topics import DEADLETTER, VISITS, topic_name
+from services.metrics import collect
 from tests.conftest import require_component
-from tests.kafka_helpers import REPO, consume_topic, run_topics
+from tests.kafka_helpers import consume_topic, run_topics, stop_process, stream_process
 
 pytestmark = pytest.mark.integration
 
@@ -49,14 +48,6 @@ def pipeline() -> Iterator[str]:
         prefix = kafka_settings()["TOPIC_PREFIX"]
         shutil.rmtree(Path(tempfile.gettempdir()) / "msc-faust" / f"{prefix}msc-stream-data",
                       ignore_errors=True)
-
-
-def _worker(log_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "services.settings.test"}
-    with log_path.open("ab") as log:  # a file, not a pipe: a full pipe would block the worker
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "stream", "--log-level", "info"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _visit(tenant: str, visit_id: str, version: int = 1, day: str = "2008-07-01") -> bytes:
@@ -97,6 +88,18 @@ def _wait_for(database: str, expected: dict[tuple[str, str], int],
         time.sleep(0.5)
 
 
+def _wait_for_no_lag() -> None:
+    """The worker's committed offsets reach the end of the visits topic (metrics say lag 0)."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        lag = collect().consumer_lag or {}
+        visits = {key: value for key, value in lag.items() if key[0] == topic_name(VISITS.name)}
+        if len(visits) == VISITS.partitions and sum(visits.values()) == 0:
+            return
+        assert time.monotonic() < deadline, f"consumer lag stays at {lag}"
+        time.sleep(1)
+
+
 def test_visits_reach_clickhouse_once_through_redelivery_correction_and_a_crash(
     pipeline: str, tmp_path: Path,
 ) -> None:
@@ -109,7 +112,7 @@ def test_visits_reach_clickhouse_once_through_redelivery_correction_and_a_crash(
     garbage = [("AL:x", b"{not json"), ("AL:y", json.dumps({"type": "nonsense"}).encode())]
     _send(batch + garbage)
 
-    worker = _worker(log_path)
+    worker = stream_process(log_path)
     try:
         expected = {("AL", "2008-07-01"): 19, ("AL", "2008-08-15"): 1, ("RS", "2008-07-01"): 20}
         _wait_for(pipeline, expected, worker, log_path)
@@ -118,16 +121,12 @@ def test_visits_reach_clickhouse_once_through_redelivery_correction_and_a_crash(
 
         second = [(t, str(uuid.uuid4())) for t in ("AL", "RS") for _ in range(10)]
         _send([(f"{t}:{v}", _visit(t, v, day="2008-07-02")) for t, v in second])
-        worker = _worker(log_path)
+        worker = stream_process(log_path)
         expected |= {("AL", "2008-07-02"): 10, ("RS", "2008-07-02"): 10}
         _wait_for(pipeline, expected, worker, log_path)
+        _wait_for_no_lag()
     finally:
-        worker.terminate()
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker)
 
     dead = consume_topic(topic_name(DEADLETTER.name))
     reasons = {m.key: dict(m.headers)["msc_reason"].decode() for m in dead}
