@@ -7,10 +7,10 @@ holds the first rows of key K, relay B skips them and may publish a later event 
 
 So the work is split into `BUCKETS` buckets by a stable hash of the Kafka key (`bucket_of`, stored
 on each row), and a bucket is published only under a transaction-level advisory lock
-(`pg_try_advisory_xact_lock(LOCK_CLASS, bucket)`). For one bucket, in one transaction:
+(`pg_try_advisory_xact_lock(LOCK_CLASS, bucket)`). For a few buckets, in one transaction:
 
-1. try the bucket's lock; if another relay holds it, skip the bucket (it is being served);
-2. read that bucket's oldest unpublished rows, `ORDER BY sequence`;
+1. try each bucket's lock; skip the buckets another relay holds (they are being served);
+2. read the oldest unpublished rows of the locked buckets, `ORDER BY sequence`;
 3. send them in that order with an idempotent producer (acks=all, at most 5 requests in
    flight, so Kafka keeps the order of one partition even across retries), flush, and check
    every send's result;
@@ -20,7 +20,9 @@ Every key lives in exactly one bucket, at most one relay serves a bucket at a ti
 from the bucket's oldest unpublished row, so a key's events reach Kafka in `sequence` order.
 Statement 2 runs after the lock is taken and (in READ COMMITTED) sees the previous holder's
 commit, so rows it published are not read again. Buckets, not single keys, are locked so that
-one lock covers a whole batch; 32 buckets let up to 32 relays share the load.
+one lock covers a whole batch; 32 buckets let up to 32 relays share the load. Several buckets
+share one send and one flush (`BUCKETS_PER_SEND`): a flush waits for Kafka's acknowledgements,
+and one per bucket made the publish lag grow with the number of busy buckets.
 
 `sequence` is the order of insertion. Writers make it the order of the aggregate's changes by
 appending while holding the aggregate's row lock (see `outbox_append`).
@@ -62,6 +64,7 @@ RELAY_ALIAS = "relay"
 LOCK_CLASS = 0x6D736F62  # "msob"
 # How far ahead of the oldest unpublished row the relay looks for buckets with work.
 HEAD_WINDOW = 5000
+BUCKETS_PER_SEND = 8
 MAX_ERROR_CHARS = 2000
 CONTENT_TYPE = b"application/cloudevents+json"
 
@@ -191,20 +194,27 @@ class OutboxRelay:
             # Raises the send's own error; every future is done after flush, so no waiting.
             future.get(timeout=self.settings.send_timeout_seconds)
 
-    def publish_bucket(self, bucket: int) -> int | None:
-        """Publish the oldest batch of one bucket; how many rows, or None if another relay has it.
+    def publish_buckets(self, buckets: Sequence[int]) -> int:
+        """Publish the oldest rows of the buckets this relay can lock, in one send and one flush.
 
+        Buckets another relay holds are skipped. The rows taken are a prefix of the outbox in
+        sequence order, so within each bucket (and so each key) they are its oldest, in order.
         Raises `BatchFailed` after rolling back when a send failed.
         """
         with transaction.atomic(using=self.using):
+            locked: list[int] = []
             with connections[self.using].cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, bucket])
-                locked = cursor.fetchone()
-            if not (locked and locked[0]):
-                return None
+                for bucket in buckets:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)",
+                                   [LOCK_CLASS, bucket])
+                    row = cursor.fetchone()
+                    if row and row[0]:
+                        locked.append(bucket)
+            if not locked:
+                return 0
             rows = list(
                 OutboxEvent.objects.using(self.using)
-                .filter(bucket=bucket, published_at__isnull=True)
+                .filter(bucket__in=locked, published_at__isnull=True)
                 .order_by("sequence")
                 .only("sequence", "id", "topic", "partition_key", "event_type", "envelope")
                 [: self.settings.batch_size]
@@ -214,10 +224,10 @@ class OutboxRelay:
             try:
                 self._send(rows)
             except KafkaError as exc:
-                # Before the rollback releases the bucket: another relay's sends must not be
+                # Before the rollback releases the buckets: another relay's sends must not be
                 # overtaken by late retries of ours.
                 self._discard_producer()
-                raise BatchFailed(bucket, [row.sequence for row in rows], exc) from exc
+                raise BatchFailed(locked[0], [row.sequence for row in rows], exc) from exc
             OutboxEvent.objects.using(self.using).filter(
                 sequence__in=[row.sequence for row in rows]
             ).update(published_at=Now())
@@ -252,17 +262,18 @@ class OutboxRelay:
         connections[self.using].close_if_unusable_or_obsolete()
         published = 0
         failures: list[BatchFailed] = []
-        for bucket in self.pending_buckets():
+        pending = self.pending_buckets()
+        # A few buckets per transaction: one flush for all of them, yet a failure holds back
+        # (and a slow Kafka blocks) only those few.
+        for start in range(0, len(pending), BUCKETS_PER_SEND):
             if stop.is_set():
                 break
             try:
-                count = self.publish_bucket(bucket)
+                published += self.publish_buckets(pending[start:start + BUCKETS_PER_SEND])
             except BatchFailed as failure:
                 log.warning("outbox relay: %s; will retry", failure)
                 self._record_failure(failure)
                 failures.append(failure)
-                continue
-            published += count or 0
         self.published += published
         return published, failures
 
