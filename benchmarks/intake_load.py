@@ -271,6 +271,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         "sustained_visits_per_s": round(sustained.throughput(), 1),
         "sustained_offered_per_s": args.rate,
         "sustained_p99_ms": round(sustained.percentile(0.99), 1),
+        # Named for the target (300/s); `latency_rate_per_s` says at what rate they were taken.
+        "latency_rate_per_s": args.latency_rate,
         "p50_ms_at_300": round(at_300.percentile(0.50), 1),
         "p95_ms_at_300": round(at_300.percentile(0.95), 1),
         "p99_ms_at_300": round(at_300.percentile(0.99), 1),
