@@ -157,7 +157,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-BENCHMARKS = {"intake": "benchmarks.intake_load"}
+BENCHMARKS = {"intake": "benchmarks.intake_load", "stream": "benchmarks.stream_throughput"}
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
