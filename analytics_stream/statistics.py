@@ -116,6 +116,10 @@ def summary(scope: Scope, figures: QuarterlyFigures) -> dict[str, Any]:
     """The figures as the API, report and dashboard show them."""
     controlled = scope.controlled
 
+    # Visits and services can be many while the people behind them are few: when the clients
+    # of the view are too few to show, so is everything counted in visits.
+    few_people = controlled and suppress_count(figures.clients_total) is None
+
     def count(value: int) -> int | None:
         return suppress_count(value) if controlled else value
 
@@ -139,12 +143,13 @@ def summary(scope: Scope, figures: QuarterlyFigures) -> dict[str, Any]:
         "small_cells_withheld_below": 10 if controlled else None,
         "centres_with_visits": figures.centres_in_region,
         "clients": count(figures.clients_total),
-        "visits": count(figures.visits_total),
+        "visits": None if few_people else count(figures.visits_total),
         "clients_by_tenant": by_tenant,
         "visitors_ranking": _ranked(figures.clients_by_tenant, len(scope.tenants)),
         "immigrant_clients": count(figures.immigrant_clients.part),
         "national_clients": count(figures.national_clients),
-        "services": parts(figures.services),
+        "services": dict.fromkeys(dict(figures.services.counts)) if few_people
+        else parts(figures.services),
         "nationals": {
             "clients": count(nationals.clients),
             "male": count(nationals.male.part),

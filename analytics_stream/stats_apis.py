@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from analytics_stream.statistics import Scope, figures_of, summary
 from services.auth.permissions import request_principal, roles_required
-from services.auth.tokens import Role
+from services.auth.tokens import Principal, Role
 from services.tenancy.models import TENANT_CODES
 
 STATS_ROLES = (Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.TENANT_ADMIN, Role.REGIONAL_MONITOR)
@@ -81,29 +81,36 @@ class SummaryApi(APIView):
                     "describe fewer than 10 people (views across tenants or below a tenant, "
                     "whose periods must be whole calendar months).")
     def get(self, request: Request) -> Response:
-        query = SummaryQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        principal = request_principal(request)
-        centre = str(params["centre_id"]) if "centre_id" in params else None
-        if principal.has_role(Role.REGIONAL_MONITOR) and principal.tenant is None:
-            tenants = (params["tenant"],) if "tenant" in params else tuple(sorted(TENANT_CODES))
-            controlled = True
-        else:
-            if principal.tenant is None:
-                raise PermissionDenied("no tenant in the token")
-            if params.get("tenant", principal.tenant) != principal.tenant:
-                raise PermissionDenied("staff see their own tenant's statistics only")
-            tenants = (principal.tenant,)
-            controlled = centre is not None
-        if controlled and not _whole_months(params["start"], params["end"]):
-            raise serializers.ValidationError({"from": [
-                "this view withholds small cells, so its period must be whole calendar months "
-                "(from the 1st to the last day of a month)"]})
-        scope = Scope(tenants=tenants, start=params["start"], end=params["end"],
-                      centre_id=centre, controlled=controlled)
-        try:
-            figures = figures_of(scope)
-        except (ClickHouseError, OSError, EOFError) as exc:
-            raise StatisticsUnavailable from exc
-        return Response(summary(scope, figures))
+        return Response(summary_for(request_principal(request), request.query_params.dict()))
+
+
+def summary_for(principal: Principal, query: dict[str, str]) -> dict[str, Any]:
+    """The summary `principal` may see for `query` (the API's and the dashboard's one rule).
+
+    Raises DRF's ValidationError (400), PermissionDenied (403) or StatisticsUnavailable (503).
+    """
+    parsed = SummaryQuerySerializer(data=query)
+    parsed.is_valid(raise_exception=True)
+    params = parsed.validated_data
+    centre = str(params["centre_id"]) if "centre_id" in params else None
+    if principal.has_role(Role.REGIONAL_MONITOR) and principal.tenant is None:
+        tenants = (params["tenant"],) if "tenant" in params else tuple(sorted(TENANT_CODES))
+        controlled = True
+    else:
+        if not principal.has_role(*STATS_ROLES) or principal.tenant is None:
+            raise PermissionDenied("no statistics for this role")
+        if params.get("tenant", principal.tenant) != principal.tenant:
+            raise PermissionDenied("staff see their own tenant's statistics only")
+        tenants = (principal.tenant,)
+        controlled = centre is not None
+    if controlled and not _whole_months(params["start"], params["end"]):
+        raise serializers.ValidationError({"from": [
+            "this view withholds small cells, so its period must be whole calendar months "
+            "(from the 1st to the last day of a month)"]})
+    scope = Scope(tenants=tenants, start=params["start"], end=params["end"],
+                  centre_id=centre, controlled=controlled)
+    try:
+        figures = figures_of(scope)
+    except (ClickHouseError, OSError, EOFError) as exc:
+        raise StatisticsUnavailable from exc
+    return summary(scope, figures)

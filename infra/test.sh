@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash infra/bootstrap.sh
+bash infra/browser.sh
 .venv/bin/msc stack up
 echo "== ruff"
 .venv/bin/ruff check .

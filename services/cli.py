@@ -157,7 +157,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-BENCHMARKS = {"intake": "benchmarks.intake_load", "stream": "benchmarks.stream_throughput"}
+BENCHMARKS = {"intake": "benchmarks.intake_load", "stream": "benchmarks.stream_throughput",
+              "freshness": "benchmarks.freshness"}
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

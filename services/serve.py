@@ -73,6 +73,7 @@ The MSC platform is running.
   API            http://{cfg.host}:{cfg.api_port}/api/v1/me   (bearer token from Keycloak)
   Health         http://{cfg.host}:{cfg.api_port}/readyz
   OpenAPI        http://{cfg.host}:{cfg.api_port}/api/v1/schema
+  Dashboard      http://{cfg.host}:{cfg.api_port}/dashboard/   (log in as regional.monitor)
   Keycloak       {cfg.keycloak_url}/admin   (admin / {cfg.keycloak_admin_password}, dev only)
   Demo users     counsellor.al, manager.al, admin.al, partner.al ... for al ba hr xk mk me rs,
                  and regional.monitor; password msc-dev-password (dev only)

@@ -18,5 +18,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    path("", include("services.web.urls")),
+    path("", include("analytics_stream.dashboard_urls")),
     path("api/v1/", include((api_v1, "v1"))),
 ]

@@ -78,3 +78,34 @@ def reference() -> dict[str, Any]:
             pytest.fail(message)
         pytest.skip(message)
     return load_reference(REFERENCE)
+
+
+# Tables whose rows the migrations create and every test relies on.
+_KEPT_TABLES = {"tenancy_tenant", "django_migrations", "django_content_type"}
+
+
+@pytest.fixture(autouse=True)
+def _committed_rows_removed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that commits (transaction=True), empty every table it may have written.
+
+    pytest-django's flush after such a test truncates only what the router lets the connection
+    migrate, and only the owner alias migrates here; so the owner truncates instead (TRUNCATE is
+    not subject to row-level security), keeping the tenants the migrations created.
+    """
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction", False):
+        return
+    import psycopg
+
+    owner = settings.DATABASES[OWNER_ALIAS]
+    dsn = psycopg.conninfo.make_conninfo(
+        dbname=str(owner["NAME"]), user=str(owner["USER"]), password=str(owner["PASSWORD"]),
+        host=str(owner["HOST"]), port=str(owner["PORT"]))
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        names = connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+        tables = sorted(name for (name,) in names
+                        if name not in _KEPT_TABLES and not name.startswith("auth_"))
+        if tables:
+            connection.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))

@@ -34,6 +34,7 @@ ALLOWED_HOSTS = env_list("MSC_ALLOWED_HOSTS", "127.0.0.1,localhost")
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
@@ -41,13 +42,22 @@ INSTALLED_APPS = [
     "services.api",
     "services.outbox",
     "intake",
+    "analytics_stream",
+    "services.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Web pages keep the user's tokens server-side; the browser holds only the session id.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600
 
 ROOT_URLCONF = "services.urls"
 WSGI_APPLICATION = "services.wsgi.application"

@@ -93,7 +93,8 @@ def test_who_may_ask_for_what(loaded: dict[str, str]) -> None:
         f"/api/v1/stats/summary?{JULY}&tenant=RS").status_code == 403
     assert as_user("partner.al").get(f"/api/v1/stats/summary?{JULY}").status_code == 403
     single = as_user("regional.monitor").get(f"/api/v1/stats/summary?{JULY}&tenant=RS").json()
-    assert (single["tenants"], single["clients"]) == (["RS"], None)
+    assert (single["tenants"], single["clients"], single["visits"]) == (["RS"], None, None)
+    assert set(single["services"].values()) == {None}  # 3 people behind those visits
     by_centre = as_user("manager.al").get(
         f"/api/v1/stats/summary?{JULY}&centre_id={loaded['AL']}").json()
     assert by_centre["small_cells_withheld_below"] == 10

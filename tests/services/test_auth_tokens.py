@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -87,8 +88,8 @@ def test_audience_list_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"exp": int(time.time()) - 10}, "expired"),
-        ({"iat": int(time.time()) + 600}, "not valid yet"),
+        ({"exp": timedelta(seconds=-10)}, "expired"),
+        ({"iat": timedelta(seconds=600)}, "not valid yet"),
         ({"iss": "http://127.0.0.1:18080/realms/other"}, "wrong issuer"),
         ({"aud": "account"}, "audience"),
         ({"aud": None}, "audience"),
@@ -100,6 +101,9 @@ def test_audience_list_is_accepted() -> None:
     ],
 )
 def test_invalid_claims_are_refused(overrides: dict[str, Any], reason: str) -> None:
+    # Times are offsets from when the test runs, not from when the module was collected.
+    overrides = {name: int(time.time() + value.total_seconds())
+                 if isinstance(value, timedelta) else value for name, value in overrides.items()}
     with pytest.raises(InvalidToken, match=reason):
         _validate(_sign(_claims(**overrides)))
 

@@ -1,0 +1,51 @@
+"""The live dashboard of the regional office: `/dashboard/` and the figures it polls.
+
+The page is server-rendered and fetches `/dashboard/data` every two seconds with the session's
+login (no token in the browser), so it follows new visits by itself. The data are the statistics
+API's summary for the same user, under the same rules (small cells withheld across tenants).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from rest_framework.exceptions import APIException, ValidationError
+
+from analytics_stream.stats_apis import STATS_ROLES, summary_for
+from services.auth.tokens import Principal
+from services.web.oidc import login_required
+
+REFRESH_MILLISECONDS = 2000
+
+
+def _quarter_of(day: date) -> tuple[date, date]:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = date(day.year, first_month, 1)
+    end_month = first_month + 2
+    end = (date(day.year + 1, 1, 1) if end_month == 12
+           else date(day.year, end_month + 1, 1))
+    return start, date.fromordinal(end.toordinal() - 1)
+
+
+@login_required(*STATS_ROLES)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    principal: Principal = request.principal  # type: ignore[attr-defined]
+    start, end = _quarter_of(date.today())  # noqa: DTZ011 - the current quarter, any zone
+    return render(request, "analytics_stream/dashboard.html", {
+        "principal": principal, "start": request.GET.get("from", start.isoformat()),
+        "end": request.GET.get("to", end.isoformat()), "refresh_ms": REFRESH_MILLISECONDS,
+        "regional": principal.tenant is None,
+    })
+
+
+@login_required(*STATS_ROLES)
+def dashboard_data(request: HttpRequest) -> JsonResponse:
+    principal: Principal = request.principal  # type: ignore[attr-defined]
+    try:
+        return JsonResponse(summary_for(principal, request.GET.dict()))
+    except ValidationError as invalid:
+        return JsonResponse({"error": invalid.detail}, status=400)
+    except APIException as refused:
+        return JsonResponse({"error": str(refused.detail)}, status=refused.status_code)

@@ -1,0 +1,143 @@
+"""The regional office's live dashboard in headless Chromium, through Keycloak's real login page:
+it shows the figures, and follows new visits by itself within seconds. Saves a screenshot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from intake.models import Centre
+from services.tenancy.context import tenant_transaction
+from tests.conftest import IN_CI, require_component
+from tests.integration.keycloak_helpers import DEV_PASSWORD, admin_request, as_user
+from tests.pipeline_helpers import stream_outbox
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.django_db(transaction=True, databases=["default", "relay"])]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SCREENSHOTS = Path(os.environ.get("MSC_TEST_ARTIFACTS", "/tmp/msc-test-artifacts"))  # noqa: S108
+MARCH = "from=2009-03-01&to=2009-03-31"
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        message = "Debian's chromium and chromium-driver are not installed (infra/test.sh does)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--window-size=1366,900", "--lang=en"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def web_client_redirect(live_server: Any) -> Iterator[str]:
+    """Let Keycloak send the browser back to this run's server (on a port of its own)."""
+    require_component("keycloak")
+    [client] = admin_request("GET", "/clients?clientId=msc-web")
+    allowed = f"{live_server.url}/*"
+    attributes = client.get("attributes", {})
+    after_logout = attributes.get("post.logout.redirect.uris", "")
+    admin_request("PUT", f"/clients/{client['id']}", {
+        **client, "redirectUris": [*client["redirectUris"], allowed],
+        "attributes": {**attributes, "post.logout.redirect.uris": f"{after_logout}##{allowed}"}})
+    try:
+        yield str(live_server.url)
+    finally:
+        admin_request("PUT", f"/clients/{client['id']}", client)
+
+
+def _visits(tenant: str, centre: str, first: int, count: int) -> None:
+    """`count` new clients, one visit each."""
+    items: list[dict[str, Any]] = []
+    for n in range(first, first + count):
+        items.append({"kind": "client", "key": f"{tenant}-dash-c{n}", "data": {
+            "given_name": f"Dardan{n}", "family_name": "Berisha", "sex": "male",
+            "birth_year": 1960 + n, "citizenship": tenant, "category": "returnee",
+            "municipality_code": "M1", "urban": True, "education_level": "isced3",
+            "employment_status": "unemployed", "migration_intention": "labour",
+            "preferred_destinations": ["DE"], "confirm_new": True,
+            "consent": {"given_at": "2026-11-01T08:00:00Z", "scope": "service"}}})
+        items.append({"kind": "visit", "key": f"{tenant}-dash-v{n}", "data": {
+            "client_key": f"{tenant}-dash-c{n}", "centre_id": centre, "channel": "in_person",
+            "occurred_at": f"2009-03-{n % 28 + 1:02d}T09:00:00Z", "services": ["information"]}})
+    answer = as_user(f"counsellor.{tenant.lower()}").post("/api/v1/sync", {"items": items},
+                                                          format="json")
+    assert answer.json()["summary"] == {"created": 2 * count}, answer.content
+
+
+def _text_becomes(driver: Any, element_id: str, wanted: str, seconds: float) -> float:
+    from selenium.webdriver.common.by import By
+
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if driver.find_element(By.ID, element_id).text == wanted:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"#{element_id} shows {driver.find_element(By.ID, element_id).text!r}, "
+                         f"not {wanted!r}, after {seconds}s")
+
+
+def test_the_regional_dashboard_logs_in_through_keycloak_and_follows_new_visits(
+    browser: Any, web_client_redirect: str, clickhouse_database: str,
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with tenant_transaction("XK"):
+        centre = str(Centre.objects.create(tenant_id="XK", name="Prishtina MSC",
+                                           municipality_code="XK-01").id)
+    _visits("XK", centre, 0, 12)
+    stream_outbox(clickhouse_database, ("XK",))
+
+    browser.get(f"{web_client_redirect}/dashboard/?{MARCH}")
+    wait = WebDriverWait(browser, 60)
+    wait.until(expected_conditions.presence_of_element_located((By.ID, "username")))
+    assert "/realms/msc/" in browser.current_url  # Keycloak's own login page
+    browser.find_element(By.ID, "username").send_keys("regional.monitor")
+    if not browser.find_elements(By.ID, "password"):
+        # With organizations on, Keycloak asks for the username first, then the password.
+        browser.find_element(By.ID, "kc-login").click()
+        wait.until(expected_conditions.presence_of_element_located((By.ID, "password")))
+    browser.find_element(By.ID, "password").send_keys(DEV_PASSWORD)
+    browser.find_element(By.ID, "kc-login").click()
+    wait.until(expected_conditions.url_contains("/dashboard/"))
+    _text_becomes(browser, "visits", "12", 20)
+    assert browser.find_element(By.ID, "clients").text == "12"
+    assert browser.find_element(By.ID, "immigrants").text == "0"
+    assert "regional.monitor" in browser.find_element(By.TAG_NAME, "header").text
+
+    _visits("XK", centre, 12, 5)
+    stream_outbox(clickhouse_database, ("XK",))
+    took = _text_becomes(browser, "visits", "17", 6)
+    print(f"\nthe dashboard showed the new visits {took:.1f}s after they reached ClickHouse")  # noqa: T201
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / "dashboard-regional.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")  # noqa: T201
+
+    browser.get(f"{web_client_redirect}/logout")
+    browser.get(f"{web_client_redirect}/dashboard/?{MARCH}")
+    wait.until(expected_conditions.presence_of_element_located((By.ID, "username")))
