@@ -2,7 +2,8 @@
 
 Rendered from the same summary the statistics API gives (`analytics_stream.statistics.summary`),
 so the report and the API cannot disagree. Formats: text (the newsletter section), json (the
-summary itself), csv (one figure per row), xlsx (a sheet of figures). Withheld cells (`None`)
+summary itself), csv (one figure per row), xlsx (a sheet of figures), pdf (the text and charts
+of clients per tenant, the service mix and preferred destinations). Withheld cells (`None`)
 are printed as "fewer than 10" or left empty.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
-FORMATS = ("text", "json", "csv", "xlsx")
+FORMATS = ("text", "json", "csv", "xlsx", "pdf")
 
 LABELS = {
     "information": "information", "counselling": "counselling", "referral": "referral",
@@ -164,6 +165,43 @@ def render_xlsx(summary: Mapping[str, Any]) -> bytes:
     return out.getvalue()
 
 
+def _bar_chart(axes: Any, title: str, breakdown: Mapping[str, int | None], limit: int) -> None:
+    shown = _top(breakdown, limit)
+    labels = [_label(code) for code, _ in shown]
+    axes.barh(labels[::-1], [count for _, count in shown][::-1], color="#1f5f99")
+    axes.set_title(title, fontsize=10, loc="left")
+    axes.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+
+
+def render_pdf(summary: Mapping[str, Any]) -> bytes:
+    """An A4 page of the newsletter's text, then a page of charts."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    from matplotlib import pyplot
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    out = io.BytesIO()
+    a4 = (8.27, 11.69)
+    with PdfPages(out) as pdf:
+        page = pyplot.figure(figsize=a4)
+        page.text(0.06, 0.96, render_text(summary), va="top", ha="left", fontsize=8.5,
+                  family="DejaVu Sans", wrap=True)
+        pdf.savefig(page)
+        pyplot.close(page)
+        charts, (tenants, services, destinations) = pyplot.subplots(3, 1, figsize=a4)
+        _bar_chart(tenants, "Clients per tenant", summary["clients_by_tenant"], 7)
+        _bar_chart(services, "Services given", summary["services"], 3)
+        _bar_chart(destinations, "Preferred destinations of national clients",
+                   summary["nationals"]["preferred_destinations"], 8)
+        charts.tight_layout(pad=2.0)
+        pdf.savefig(charts)
+        pyplot.close(charts)
+    return out.getvalue()
+
+
 def render(summary: Mapping[str, Any], fmt: str) -> bytes:
     if fmt == "text":
         return render_text(summary).encode()
@@ -173,4 +211,6 @@ def render(summary: Mapping[str, Any], fmt: str) -> bytes:
         return render_csv(summary).encode()
     if fmt == "xlsx":
         return render_xlsx(summary)
+    if fmt == "pdf":
+        return render_pdf(summary)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

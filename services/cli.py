@@ -7,7 +7,7 @@
     msc relay [--once]                            publish the event outbox to Kafka
     msc reconcile [--from D] [--to D] [--tenant CC] [--wait S]   PostgreSQL vs ClickHouse figures
     msc replay [--rebuild]                        ClickHouse rebuilt from PostgreSQL
-    msc report --from D --to D [--tenant CC] [--format text|json|csv|xlsx] [--output F]
+    msc report --from D --to D [--tenant CC] [--format text|json|csv|xlsx|pdf] [--output F]
     msc bench intake|... [--json]                 benchmarks (see benchmarks/)
     msc demo-data [--reference PATH] [--seed N] [--visits N --from D --to D]
                                                   load demo data through the API
@@ -263,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     report.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
     report.add_argument("--tenant", help="one tenant's own report (default: the region's)")
-    report.add_argument("--format", default="text", choices=["text", "json", "csv", "xlsx"])
+    report.add_argument("--format", default="text",
+                        choices=["text", "json", "csv", "xlsx", "pdf"])
     report.add_argument("--output", help="file to write (default: standard output)")
     report.set_defaults(handler=_cmd_report)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -53,5 +54,8 @@ def test_json_csv_and_xlsx_carry_the_same_figures(published: dict[str, Any]) -> 
     assert sheet is not None
     cells = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert cells["clients"] == 1003
+    pdf = render(published, "pdf")
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 2  # the text, then the charts
     with pytest.raises(ValueError, match="unknown format"):
         render(published, "docx")
