@@ -21,6 +21,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from infra.stack.process import StackError
 
@@ -75,7 +76,13 @@ def _cmd_relay(args: argparse.Namespace) -> int:
     return run_relay(once=args.once, relay_settings=RelaySettings(batch_size=args.batch_size))
 
 
+# The figures the programme published for June-August 2008 (a copy of the shared reference).
+DEMO_REFERENCE = Path(__file__).resolve().parent / "demo/reference/msc-statistics-2008q3.json"
+
+
 def _cmd_up(args: argparse.Namespace) -> int:
+    import json
+
     from infra.stack import manager
     from services.daemons import WORKERS, start_worker
     from services.migrate import migrate_all
@@ -85,11 +92,22 @@ def _cmd_up(args: argparse.Namespace) -> int:
     _django_setup()
     migrate_all(verbose=True)
     code = serve(workers=args.workers, daemon=True)
-    if code == 0:
-        for name in WORKERS:
-            start_worker(name)
-        print_welcome()
-    return code
+    if code != 0:
+        return code
+    for name in WORKERS:
+        start_worker(name)
+    if not args.no_demo_data:
+        from services.demo.calibrated import calibrated_plan
+        from services.demo.loader import HttpTransport, LoadError, load_plan
+
+        print("demo data: the June-August 2008 quarter, through the API")  # noqa: T201
+        try:
+            load_plan(calibrated_plan(json.loads(DEMO_REFERENCE.read_text()), seed=1),
+                      HttpTransport.local(), out=lambda _: None)
+        except (LoadError, ValueError, OSError) as exc:
+            raise StackError(f"demo data: {exc}") from exc
+    print_welcome(demo=not args.no_demo_data)
+    return 0
 
 
 def _cmd_reconcile(args: argparse.Namespace) -> int:
@@ -180,8 +198,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     from services.serve import serve
 
     scaled = args.visits is not None
-    reference = Path(args.reference) if args.reference else (
-        Path(__file__).resolve().parents[1].parent / "shared/reference/msc-statistics-2008q3.json")
+    reference = Path(args.reference) if args.reference else DEMO_REFERENCE
     if scaled and not (args.start and args.end):
         raise StackError("--visits needs --from and --to")
     if not scaled and (args.start or args.end):
@@ -283,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="stack, migrations; API, relay and stream in the background")
     up.add_argument("--workers", type=int, default=None)
+    up.add_argument("--no-demo-data", action="store_true",
+                    help="do not load the demo quarter (it is loaded once, then reused)")
     up.set_defaults(handler=_cmd_up)
     return parser
 

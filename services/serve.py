@@ -65,15 +65,18 @@ def stop_api() -> bool:
     return stop_pid(load_config().run_dir / f"{API_PROCESS}.pid")
 
 
-def print_welcome() -> None:
+def print_welcome(*, demo: bool = False) -> None:
     cfg = load_config()
+    period = "?from=2008-06-01&to=2008-08-31" if demo else ""
+    demo_note = "; the demo quarter of all seven tenants" if demo else ""
     print(  # noqa: T201
         f"""
 The MSC platform is running.
   API            http://{cfg.host}:{cfg.api_port}/api/v1/me   (bearer token from Keycloak)
   Health         http://{cfg.host}:{cfg.api_port}/readyz
   OpenAPI        http://{cfg.host}:{cfg.api_port}/api/v1/schema
-  Dashboard      http://{cfg.host}:{cfg.api_port}/dashboard/   (log in as regional.monitor)
+  Dashboard      http://{cfg.host}:{cfg.api_port}/dashboard/{period}
+                 (log in as regional.monitor{demo_note})
   Keycloak       {cfg.keycloak_url}/admin   (admin / {cfg.keycloak_admin_password}, dev only)
   Demo users     counsellor.al, manager.al, admin.al, partner.al ... for al ba hr xk mk me rs,
                  and regional.monitor; password msc-dev-password (dev only)
