@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from clickhouse_driver import Client
 
@@ -71,11 +73,13 @@ def _tenant_events(tenant_id: str) -> Iterator[list[OutboxEvent]]:
             if len(chunk) >= CHUNK:
                 yield chunk
                 chunk = []
+        attendees: dict[UUID, list[str]] = defaultdict(list)
+        attendances = Visit.objects.filter(tenant_id=tenant_id, group_session__isnull=False)
+        for session_id, profile in attendances.values_list("group_session_id", "client_profile"):
+            attendees[session_id].append(str(profile["client_pseudonym"]))
         sessions = GroupSession.objects.filter(tenant_id=tenant_id).select_related("centre")
         for session in sessions.iterator(chunk_size=CHUNK):
-            attendees = [str(v["client_profile"]["client_pseudonym"]) for v in
-                         Visit.objects.filter(group_session=session).values("client_profile")]
-            chunk.append(group_session_event(session, attendees))
+            chunk.append(group_session_event(session, attendees[session.id]))
         if chunk:
             yield chunk
 

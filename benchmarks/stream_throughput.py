@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     _settings(prefix, database)
     from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
     from services.conf import kafka_settings
-    from services.events.topics import VISITS, ensure_topics, topic_name
+    from services.events.topics import VISITS, delete_topics, ensure_topics, topic_name
 
     ensure_topics(kafka_settings()["BOOTSTRAP_SERVERS"], prefix)
     apply_migrations(database)
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({100 * worker / bare:.0f} % of the bare consumer)")
     finally:
         drop_database(database)
-        _delete_topics(prefix)
+        delete_topics(kafka_settings()["BOOTSTRAP_SERVERS"], prefix)
         shutil.rmtree(Path(tempfile.gettempdir()) / "msc-faust" / f"{prefix}msc-stream-data",
                       ignore_errors=True)
     if args.json:
@@ -156,16 +156,3 @@ def main(argv: list[str] | None = None) -> int:
                           round(bare), "events": args.events}))
     return 0
 
-
-def _delete_topics(prefix: str) -> None:
-    from kafka.admin import KafkaAdminClient
-
-    from services.conf import kafka_settings
-
-    admin = KafkaAdminClient(bootstrap_servers=kafka_settings()["BOOTSTRAP_SERVERS"])
-    try:
-        ours = [name for name in admin.list_topics() if name.startswith(prefix)]
-        if ours:
-            admin.delete_topics(ours)
-    finally:
-        admin.close()

@@ -72,10 +72,6 @@ def visit_event(visit: Visit, event_type: str) -> OutboxEvent:
             recorded_at=visit.created_at))
 
 
-def _emit_visit(visit: Visit, event_type: str) -> None:
-    outbox_append_many([visit_event(visit, event_type)])
-
-
 def _centre_for_update(actor: Principal, centre_id: UUID) -> Centre:
     centre = (Centre.objects.select_for_update()
               .filter(tenant_id=_tenant(actor), id=centre_id).first())
@@ -390,5 +386,5 @@ def visit_correct(*, actor: Principal, visit_id: UUID, expected_version: int,
                 visit.client, visit.occurred_at.date()).model_dump(mode="json")
         visit.version += 1
         visit.save()
-        _emit_visit(visit, events.VISIT_CORRECTED)
+        outbox_append_many([visit_event(visit, events.VISIT_CORRECTED)])
         return visit

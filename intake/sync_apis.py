@@ -13,7 +13,16 @@ from rest_framework.views import APIView
 
 from intake.client_apis import ClientInputSerializer, request_origin
 from intake.models import SyncItem
-from intake.sync import INVALID, MAX_ITEMS, Outcome, PendingItem, sync_batch
+from intake.sync import (
+    CREATED,
+    DUPLICATE,
+    INVALID,
+    MAX_ITEMS,
+    POSSIBLE_DUPLICATE,
+    Outcome,
+    PendingItem,
+    sync_batch,
+)
 from intake.visit_apis import VISIT_STAFF, VisitInputSerializer
 from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
@@ -78,8 +87,7 @@ class SyncOutcomeSerializer(serializers.Serializer[Outcome]):
     index = serializers.IntegerField()
     key = serializers.CharField()
     kind = serializers.CharField()
-    status = serializers.ChoiceField(
-        choices=["created", "duplicate", "possible_duplicate", "invalid"])
+    status = serializers.ChoiceField(choices=[CREATED, DUPLICATE, POSSIBLE_DUPLICATE, INVALID])
     id = serializers.UUIDField(allow_null=True)
     errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from django.conf import settings
@@ -19,17 +19,28 @@ from services.tenancy.routers import OWNER_ALIAS
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def require_component(name: str) -> Component:
-    """The running component, or a failure in CI / a skip elsewhere when it is not up."""
-    component = component_named(name)
-    if component.healthy():
-        return component
-    where = f"{component.config.host}:{component.port}"
-    message = f"{name} is not running on {where}; run `msc stack up`"
+def unavailable(message: str) -> NoReturn:
+    """What a test does when something it needs is missing: fail in CI, skip elsewhere."""
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
-    raise AssertionError("unreachable")  # pytest.skip raises; this keeps the type checker honest
+
+
+def require_component(name: str) -> Component:
+    """The running component, or a failure in CI / a skip elsewhere when it is not up."""
+    component = component_named(name)
+    if not component.healthy():
+        where = f"{component.config.host}:{component.port}"
+        unavailable(f"{name} is not running on {where}; run `msc stack up`")
+    return component
+
+
+def require_started_by_msc(name: str) -> Component:
+    """The running component, which `msc stack up` started (so a test may stop and restart it)."""
+    component = require_component(name)
+    if component.recorded_pid() is None:
+        unavailable(f"{name} was not started by `msc stack up`, so this test cannot restart it")
+    return component
 
 
 @pytest.fixture(scope="session")
@@ -73,10 +84,7 @@ def reference() -> dict[str, Any]:
     from analytics_stream.figures import load_reference
 
     if not REFERENCE.exists():
-        message = f"the published report is not at {REFERENCE} (set MSC_STATISTICS_REFERENCE)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"the published report is not at {REFERENCE} (set MSC_STATISTICS_REFERENCE)")
     return load_reference(REFERENCE)
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.admin import KafkaAdminClient
 
 from services.conf import kafka_settings
-from services.events.topics import ensure_topics
+from services.events.topics import delete_topics, ensure_topics
 
 REPO = Path(__file__).resolve().parents[1]
 DEADLINE_SECONDS = 90.0
@@ -47,13 +46,7 @@ def run_topics() -> Iterator[str]:
     try:
         yield prefix
     finally:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-        try:
-            ours = [name for name in admin.list_topics() if name.startswith(prefix)]
-            if ours:
-                admin.delete_topics(ours)
-        finally:
-            admin.close()
+        delete_topics(bootstrap, prefix)
 
 
 def consume_topic(topic: str, *, timeout: float = DEADLINE_SECONDS) -> list[Received]:

@@ -175,3 +175,19 @@ def ensure_topics(bootstrap: str, prefix: str, *, timeout_ms: int = 30_000) -> l
         return sorted(created)
     finally:
         admin.close()
+
+
+def delete_topics(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic under `prefix` (a test run's or a benchmark's own); the names deleted."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix: that is every topic")
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="msc-delete-topics")
+    try:
+        ours = [name for name in admin.list_topics() if name.startswith(prefix)]
+        if ours:
+            admin.delete_topics(ours)
+        return ours
+    finally:
+        admin.close()

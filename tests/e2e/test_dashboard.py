@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,10 @@ import pytest
 
 from intake.models import Centre
 from services.tenancy.context import tenant_transaction
-from tests.conftest import IN_CI, require_component
+from tests.conftest import require_component, unavailable
 from tests.integration.keycloak_helpers import DEV_PASSWORD, admin_request, as_user
 from tests.pipeline_helpers import stream_outbox
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.django_db(transaction=True, databases=["default", "relay"])]
@@ -30,10 +30,7 @@ MARCH = "from=2009-03-01&to=2009-03-31"
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        message = "Debian's chromium and chromium-driver are not installed (infra/test.sh does)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("Debian's chromium and chromium-driver are not installed (infra/test.sh does)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -89,13 +86,12 @@ def _visits(tenant: str, centre: str, first: int, count: int) -> None:
 def _text_becomes(driver: Any, element_id: str, wanted: str, seconds: float) -> float:
     from selenium.webdriver.common.by import By
 
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if driver.find_element(By.ID, element_id).text == wanted:
-            return time.monotonic() - started
-        time.sleep(0.1)
-    raise AssertionError(f"#{element_id} shows {driver.find_element(By.ID, element_id).text!r}, "
-                         f"not {wanted!r}, after {seconds}s")
+    def shown() -> str:
+        return str(driver.find_element(By.ID, element_id).text)
+
+    return wait_until(lambda: shown() == wanted, seconds=seconds,
+                      failure=lambda: f"#{element_id} shows {shown()!r}, not {wanted!r}, "
+                                      f"after {seconds}s")
 
 
 def test_the_regional_dashboard_logs_in_through_keycloak_and_follows_new_visits(

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from services.tenancy.models import TENANT_CODES
 from tests.conftest import require_component
 from tests.integration.keycloak_helpers import as_user
 from tests.kafka_helpers import REPO, relay_process, run_topics, stop_process, stream_process
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.django_db(transaction=True, databases=["default", "relay"])]
@@ -123,8 +123,7 @@ def test_the_published_quarter_comes_out_of_the_api_and_the_report(
 def _wait_for_sessions(database: str) -> None:
     from analytics_stream.clickhouse.client import clickhouse_client
 
-    deadline = time.monotonic() + PIPELINE_SECONDS
-    while clickhouse_client(database).execute(
-            "SELECT count() FROM group_session_facts FINAL") != [(4,)]:
-        assert time.monotonic() < deadline, "the group sessions did not reach ClickHouse"
-        time.sleep(0.5)
+    wait_until(lambda: clickhouse_client(database).execute(
+                   "SELECT count() FROM group_session_facts FINAL") == [(4,)],
+               seconds=PIPELINE_SECONDS, interval=0.5,
+               failure=lambda: "the group sessions did not reach ClickHouse")

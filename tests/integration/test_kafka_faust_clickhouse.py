@@ -20,14 +20,14 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from analytics_stream.clickhouse.client import clickhouse_client
-from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
 from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE, insert_visit_facts_sql
 from analytics_stream.processors import Rows, process_message
 from intake.events import VISIT_RECORDED
-from services.conf import clickhouse_settings, kafka_settings
+from services.conf import kafka_settings
 from services.events.registry import example_messages
-from services.events.topics import CONTRACTS, ensure_topics, topic_name
+from services.events.topics import CONTRACTS, delete_topics, ensure_topics, topic_name
 from tests.conftest import require_component
+from tests.kafka_helpers import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -37,11 +37,8 @@ def admin() -> Iterator[KafkaAdminClient]:
     require_component("kafka")
     client = KafkaAdminClient(bootstrap_servers=kafka_settings()["BOOTSTRAP_SERVERS"])
     yield client
-    prefix = kafka_settings()["TOPIC_PREFIX"]
-    ours = [t for t in client.list_topics() if t.startswith(prefix)]
-    if ours:
-        client.delete_topics(ours)
     client.close()
+    delete_topics(kafka_settings()["BOOTSTRAP_SERVERS"], kafka_settings()["TOPIC_PREFIX"])
 
 
 def test_ensure_topics_creates_every_contract_once(admin: KafkaAdminClient) -> None:
@@ -97,23 +94,9 @@ def test_message_from_kafka_python_is_consumed_by_a_faust_agent(
             + log_path.read_text()[-4000:])
     finally:
         consumer.close()
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker, grace_seconds=30)
         shutil.rmtree(Path(tempfile.gettempdir()) / "msc-faust" / f"{env['MSC_PROBE_APP_ID']}-data",
                       ignore_errors=True)
-
-
-@pytest.fixture
-def clickhouse_database() -> Iterator[str]:
-    require_component("clickhouse")
-    database = clickhouse_settings()["DATABASE"]
-    apply_migrations(database)
-    yield database
-    drop_database(database)
 
 
 def test_clickhouse_row_is_read_back_and_a_redelivery_or_correction_counts_once(

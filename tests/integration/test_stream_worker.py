@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from services.events.topics import DEADLETTER, VISITS, topic_name
 from services.metrics import collect
 from tests.conftest import require_component
 from tests.kafka_helpers import consume_topic, run_topics, stop_process, stream_process
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -79,25 +79,24 @@ def _figures(database: str) -> dict[tuple[str, str], int]:
 
 def _wait_for(database: str, expected: dict[tuple[str, str], int],
               worker: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while _figures(database) != expected:
+    def worker_alive() -> None:
         assert worker.poll() is None, log_path.read_text()[-4000:]
-        assert time.monotonic() < deadline, (
-            f"ClickHouse has {_figures(database)}, expected {expected}; worker log:\n"
-            + log_path.read_text()[-4000:])
-        time.sleep(0.5)
+
+    wait_until(lambda: _figures(database) == expected, seconds=DEADLINE_SECONDS, interval=0.5,
+               still_running=worker_alive,
+               failure=lambda: f"ClickHouse has {_figures(database)}, expected {expected}; "
+                               f"worker log:\n{log_path.read_text()[-4000:]}")
 
 
 def _wait_for_no_lag() -> None:
     """The worker's committed offsets reach the end of the visits topic (metrics say lag 0)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
+    def visits_lag() -> dict[tuple[str, int], int]:
         lag = collect().consumer_lag or {}
-        visits = {key: value for key, value in lag.items() if key[0] == topic_name(VISITS.name)}
-        if len(visits) == VISITS.partitions and sum(visits.values()) == 0:
-            return
-        assert time.monotonic() < deadline, f"consumer lag stays at {lag}"
-        time.sleep(1)
+        return {key: value for key, value in lag.items() if key[0] == topic_name(VISITS.name)}
+
+    wait_until(lambda: len(lag := visits_lag()) == VISITS.partitions and sum(lag.values()) == 0,
+               seconds=DEADLINE_SECONDS, interval=1.0,
+               failure=lambda: f"consumer lag stays at {visits_lag()}")
 
 
 def test_visits_reach_clickhouse_once_through_redelivery_correction_and_a_crash(

@@ -19,7 +19,7 @@ from infra.stack.manager import stack_up
 from intake.models import Centre, Visit
 from services.outbox.models import OutboxEvent
 from services.tenancy.context import tenant_transaction
-from tests.conftest import IN_CI, require_component
+from tests.conftest import require_component, require_started_by_msc
 from tests.integration.keycloak_helpers import as_user
 from tests.kafka_helpers import relay_process, run_topics, stop_process, stream_process
 
@@ -36,14 +36,9 @@ CONSENT = {"given_at": "2026-11-01T08:00:00Z", "scope": "service"}
 
 @pytest.fixture
 def clickhouse(clickhouse_database: str) -> Iterator[Component]:
-    component = require_component("clickhouse")
+    component = require_started_by_msc("clickhouse")
     for name in ("kafka", "keycloak"):
         require_component(name)
-    if component.recorded_pid() is None:
-        message = "ClickHouse was not started by `msc stack up`, so this test cannot restart it"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
     try:
         yield component
     finally:

@@ -5,7 +5,7 @@ Attendance itself is in `visit_facts` (each attendee's counselling visit carries
 
 from __future__ import annotations
 
-from analytics_stream.clickhouse.sql import insert_sql, replacing_table_sql
+from analytics_stream.clickhouse.sql import replacing_table_sql
 
 GROUP_SESSION_FACTS_TABLE = "group_session_facts"
 
@@ -30,6 +30,3 @@ def group_session_facts_table_sql(database: str, table: str = GROUP_SESSION_FACT
                                partition_by="toYYYYMM(held_date)",
                                order_by="(tenant_id, session_id)")
 
-
-def insert_group_session_facts_sql(database: str) -> str:
-    return insert_sql(database, GROUP_SESSION_FACTS_TABLE, GROUP_SESSION_FACT_COLUMNS)
