@@ -5,13 +5,15 @@
     msc serve [--workers N] [--daemon]            the API under gunicorn
     msc stream                                    the faust stream worker
     msc relay [--once]                            publish the event outbox to Kafka
+    msc scheduler [--once]                        expire unanswered referrals, send webhooks
     msc reconcile [--from D] [--to D] [--tenant CC] [--wait S]   PostgreSQL vs ClickHouse figures
     msc replay [--rebuild]                        ClickHouse rebuilt from PostgreSQL
     msc report --from D --to D [--tenant CC] [--format text|json|csv|xlsx|pdf] [--output F]
     msc bench intake|... [--json]                 benchmarks (see benchmarks/)
     msc demo-data [--reference PATH] [--seed N] [--visits N --from D --to D]
                                                   load demo data through the API
-    msc up                                        all of the above (API, relay and stream in
+    msc up                                        all of the above (API, relay, stream and
+                                                  scheduler in
                                                   the background), then where to log in
 """
 
@@ -74,6 +76,18 @@ def _cmd_relay(args: argparse.Namespace) -> int:
     from services.outbox.relay import RelaySettings, run_relay
 
     return run_relay(once=args.once, relay_settings=RelaySettings(batch_size=args.batch_size))
+
+
+def _cmd_scheduler(args: argparse.Namespace) -> int:
+    _django_setup()
+    from referrals import scheduler
+
+    if args.once:
+        expired, attempted = scheduler.tick()
+        print(f"expired {expired} referrals, {attempted} webhook attempts")  # noqa: T201
+        return 0
+    scheduler.run()
+    return 0
 
 
 # The figures the programme published for June-August 2008 (a copy of the shared reference).
@@ -176,7 +190,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 BENCHMARKS = {"intake": "benchmarks.intake_load", "stream": "benchmarks.stream_throughput",
-              "freshness": "benchmarks.freshness"}
+              "freshness": "benchmarks.freshness", "routing": "benchmarks.routing"}
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -262,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_argument("--once", action="store_true", help="publish what is there, then exit")
     relay.add_argument("--batch-size", type=int, default=500, help="events per bucket and send")
     relay.set_defaults(handler=_cmd_relay)
+
+    scheduler = sub.add_parser("scheduler",
+                               help="expire unanswered referrals and deliver webhooks")
+    scheduler.add_argument("--once", action="store_true", help="one round, then exit")
+    scheduler.set_defaults(handler=_cmd_scheduler)
 
     reconcile = sub.add_parser("reconcile", help="compare ClickHouse with PostgreSQL, per day")
     reconcile.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")

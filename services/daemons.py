@@ -1,4 +1,5 @@
-"""The platform's own background processes that `msc up` starts: outbox relay and stream worker.
+"""The platform's own background processes that `msc up` starts: outbox relay, stream worker
+and referral scheduler.
 
 The API has its own start (`services.serve`), which waits until it answers. These two have no
 port to probe: each records its pid (with the process's start time, so a recycled pid is never
@@ -16,6 +17,7 @@ from infra.stack.process import read_pid, spawn, stop_pid
 WORKERS: dict[str, list[str]] = {
     "relay": ["relay"],
     "stream": ["stream"],
+    "scheduler": ["scheduler"],
 }
 
 

@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("me", MeApi.as_view(), name="me"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("", include("intake.urls")),
+    path("", include("referrals.urls")),
     path("", include("analytics_stream.urls")),
 ]
 

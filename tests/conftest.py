@@ -89,7 +89,9 @@ def reference() -> dict[str, Any]:
 
 
 # Tables whose rows the migrations create and every test relies on.
-_KEPT_TABLES = {"tenancy_tenant", "django_migrations", "django_content_type"}
+# Reference data the migrations load: tenants and the shared taxonomies.
+_KEPT_TABLES = {"tenancy_tenant", "django_migrations", "django_content_type",
+                "referrals_taxonomy", "referrals_taxonomyterm"}
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +100,7 @@ def _committed_rows_removed(request: pytest.FixtureRequest) -> Iterator[None]:
 
     pytest-django's flush after such a test truncates only what the router lets the connection
     migrate, and only the owner alias migrates here; so the owner truncates instead (TRUNCATE is
-    not subject to row-level security), keeping the tenants the migrations created.
+    not subject to row-level security), keeping the reference data the migrations created.
     """
     yield
     marker = request.node.get_closest_marker("django_db")

@@ -86,11 +86,30 @@ REFERRALS = TopicContract(
         "org.msc.referrals.referral.sent.v1",
         "org.msc.referrals.referral.accepted.v1",
         "org.msc.referrals.referral.declined.v1",
+        "org.msc.referrals.referral.started.v1",
+        "org.msc.referrals.referral.held.v1",
         "org.msc.referrals.referral.completed.v1",
+        "org.msc.referrals.referral.not-completed.v1",
+        "org.msc.referrals.referral.cancelled.v1",
+        "org.msc.referrals.referral.expired.v1",
     ),
     description=(
         "A referral of a client to a skills-development institution and each step of its "
-        "life (accepted, declined, completed). Key: tenant:referral id."
+        "life (accepted, declined, started, held, completed or not, cancelled, expired). "
+        "Key: tenant:referral id."
+    ),
+)
+
+DIRECTORY = TopicContract(
+    name="msc.referrals.directory",
+    partitions=3,
+    retention_ms=7 * DAY_MS,
+    producers=(OUTBOX_RELAY,),
+    consumers=(),
+    event_types=("org.msc.referrals.service.capacity-changed.v1",),
+    description=(
+        "Changes of the institutions' directory that others act on: a service's seats and "
+        "waiting list. Key: tenant:service id."
     ),
 )
 
@@ -109,7 +128,8 @@ DEADLETTER = TopicContract(
     ),
 )
 
-CONTRACTS: tuple[TopicContract, ...] = (CLIENTS, VISITS, GROUP_SESSIONS, REFERRALS, DEADLETTER)
+CONTRACTS: tuple[TopicContract, ...] = (CLIENTS, VISITS, GROUP_SESSIONS, REFERRALS, DIRECTORY,
+                                         DEADLETTER)
 _BY_NAME = {contract.name: contract for contract in CONTRACTS}
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "services.api",
     "services.outbox",
     "intake",
+    "referrals",
     "analytics_stream",
     "services.web",
 ]
@@ -188,3 +189,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("MSC_LOG_LEVEL", "INFO")},
     "loggers": {"kafka": {"level": "WARNING"}, "clickhouse_driver": {"level": "ERROR"}},
 }
+
+# Webhooks may target private or loopback addresses only where the deployment says so (a
+# development machine); elsewhere they must be public https endpoints.
+WEBHOOK_ALLOW_PRIVATE = env_bool("MSC_WEBHOOK_ALLOW_PRIVATE", False)
+# How often the referral scheduler looks for expired referrals and due webhook deliveries.
+SCHEDULER_INTERVAL_SECONDS = float(os.environ.get("MSC_SCHEDULER_INTERVAL_SECONDS", "5"))

@@ -15,3 +15,6 @@ from services.settings.base import DATABASES  # noqa: E402
 SECRET_KEY = "msc-test-secret-key"  # noqa: S105 - tests only
 for _alias in DATABASES.values():
     _alias["CONN_MAX_AGE"] = 0
+
+# Tests receive webhooks on loopback.
+WEBHOOK_ALLOW_PRIVATE = True

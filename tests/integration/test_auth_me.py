@@ -127,14 +127,18 @@ def test_id_token_used_as_bearer_is_401() -> None:
 
 @pytest.fixture
 def short_lived_client() -> Iterator[str]:
-    """A temporary client of the realm whose access tokens live one second."""
+    """A temporary client of the realm whose access tokens live four seconds.
+
+    Keycloak truncates `iat` to the second, so a one-second token may already be
+    expired when it arrives on a slow machine; four seconds leave room for the
+    first, valid call."""
     template = next(c for c in admin_request("GET", "/clients?clientId=msc-cli-dev"))
     client_id = f"test-short-{uuid.uuid4().hex[:8]}"
     mappers = [{k: v for k, v in m.items() if k != "id"}
                for m in template.get("protocolMappers", [])]
     admin_request("POST", "/clients", {
         "clientId": client_id, "publicClient": True, "directAccessGrantsEnabled": True,
-        "standardFlowEnabled": False, "attributes": {"access.token.lifespan": "1"},
+        "standardFlowEnabled": False, "attributes": {"access.token.lifespan": "4"},
         "protocolMappers": mappers, "defaultClientScopes": template["defaultClientScopes"],
     })
     created = admin_request("GET", f"/clients?clientId={client_id}")[0]
@@ -148,10 +152,10 @@ def test_expired_token_is_401(short_lived_client: str) -> None:
     token = access_token("counsellor.al", client_id=short_lived_client)
     with override_settings(KEYCLOAK={**settings.KEYCLOAK, "LEEWAY_SECONDS": 0}):
         assert _me(token).status_code == 200  # valid while it lives: the check is the clock
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 20
         response = _me(token)
         while response.status_code == 200 and time.monotonic() < deadline:
-            time.sleep(0.2)  # the token lives one second: poll until the clock passes its exp
+            time.sleep(0.2)  # poll until the clock passes the token's exp
             response = _me(token)
         _assert_401(response, "expired")
 

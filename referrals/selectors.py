@@ -1,0 +1,37 @@
+"""Who sees which referrals: the sending tenant's staff, or the receiving institution's partners.
+
+Row-level security already limits every query to the caller's tenant; these scopes add the second
+wall: a partner sees only referrals sent (not drafts) to the organization named by the
+`institution` attribute of their token, and nothing when the token names none.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from referrals.models import Notification, Referral
+from referrals.workflow import State
+from services.auth.tokens import Principal
+
+
+def staff_referrals(principal: Principal) -> QuerySet[Referral]:
+    """The referrals of the caller's tenant."""
+    if principal.tenant is None:
+        return Referral.objects.none()
+    return Referral.objects.filter(tenant_id=principal.tenant)
+
+
+def partner_referrals(principal: Principal) -> QuerySet[Referral]:
+    """The referrals sent to the caller's institution."""
+    if principal.tenant is None or not principal.institution:
+        return Referral.objects.none()
+    return (Referral.objects.filter(tenant_id=principal.tenant,
+                                    organization__code=principal.institution)
+            .exclude(state=State.DRAFT))
+
+
+def notifications_of(principal: Principal) -> QuerySet[Notification]:
+    if principal.tenant is None:
+        return Notification.objects.none()
+    return Notification.objects.filter(tenant_id=principal.tenant,
+                                       recipient_subject=principal.subject)
