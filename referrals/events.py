@@ -38,7 +38,11 @@ class ReferralChanged(_Payload):
     referral_id: str
     client_pseudonym: str
     organization_id: str
+    # Institutions and services are public directory entries, not personal data: their names
+    # travel so the statistics can show them without reading the directory.
+    organization_name: str
     service_id: str
+    service_name: str
     need: str
     action: str
     state: str
@@ -66,8 +70,10 @@ def _example(action: Action, state: State) -> dict[str, object]:
         "referral_id": "6b0e51f6-3b3c-4d44-8a53-0b7d7b1e0001",
         "client_pseudonym": "p1-5f0c2a9e1b7d4c3a",
         "organization_id": "0d6f3c1e-2a4b-4c5d-8e9f-000000000001",
+        "organization_name": "Tirana Language School",
         "service_id": "0d6f3c1e-2a4b-4c5d-8e9f-000000000002",
-        "need": "skills.language-course",
+        "service_name": "English B1, Tirana",
+        "need": "skills:language-course",
         "action": action.value,
         "state": state.value,
         "occurred_at": "2008-09-02T09:00:00Z",

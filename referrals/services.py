@@ -38,7 +38,7 @@ from services.auth.tokens import Principal, Role
 from services.events.pseudonym import client_pseudonym
 from services.events.topics import REFERRALS
 from services.outbox.models import OutboxEvent
-from services.outbox.services import outbox_append
+from services.outbox.services import outbox_append_many, outbox_event
 
 SUGGESTIONS_KEPT = 5
 
@@ -168,18 +168,28 @@ def _transition(referral: Referral, step: Step, kind: Actor, subject: str, usern
     webhooks.enqueue(referral, event, now=now)
 
 
-def _emit(referral: Referral, action: Action, now: datetime) -> OutboxEvent:
+def referral_event(referral: Referral, action: Action, occurred_at: datetime) -> OutboxEvent:
+    """The (unsaved) outbox row reporting `referral` as it is now, after `action`;
+    `msc replay` rebuilds the statistics from it."""
     payload = events.ReferralChanged(
         referral_id=str(referral.id),
         client_pseudonym=client_pseudonym(referral.tenant_id, referral.client_id),
-        organization_id=str(referral.organization_id), service_id=str(referral.service_id),
-        need=referral.need.code, action=action.value, state=referral.state, occurred_at=now,
-        sent_at=referral.sent_at, answered_at=referral.answered_at,
-        suggestion_rank=referral.suggestion_rank, outcome=referral.outcome)
-    return outbox_append(tenant_id=referral.tenant_id, topic=REFERRALS.name,
-                         event_type=events.REFERRAL_EVENT_TYPES[action],
-                         subject=str(referral.id), aggregate_id=str(referral.id),
-                         aggregate_version=referral.version, payload=payload)
+        organization_id=str(referral.organization_id),
+        organization_name=referral.organization.name, service_id=str(referral.service_id),
+        service_name=referral.service.name, need=referral.need.code, action=action.value,
+        state=referral.state, occurred_at=occurred_at, sent_at=referral.sent_at,
+        answered_at=referral.answered_at, suggestion_rank=referral.suggestion_rank,
+        outcome=referral.outcome)
+    return outbox_event(tenant_id=referral.tenant_id, topic=REFERRALS.name,
+                        event_type=events.REFERRAL_EVENT_TYPES[action],
+                        subject=str(referral.id), aggregate_id=str(referral.id),
+                        aggregate_version=referral.version, payload=payload)
+
+
+def _emit(referral: Referral, action: Action, now: datetime) -> OutboxEvent:
+    event = referral_event(referral, action, now)
+    outbox_append_many([event])
+    return event
 
 
 _PARTNER_NEWS = {

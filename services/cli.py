@@ -24,8 +24,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infra.stack.process import StackError
+
+if TYPE_CHECKING:
+    from services.demo.loader import Transport
 
 
 def _django_setup() -> None:
@@ -94,6 +98,18 @@ def _cmd_scheduler(args: argparse.Namespace) -> int:
 DEMO_REFERENCE = Path(__file__).resolve().parent / "demo/reference/msc-statistics-2008q3.json"
 
 
+def _load_demo_referrals(transport: Transport) -> None:
+    """Each tenant's demo directory of institutions and a few referrals (once)."""
+    from datetime import UTC, datetime
+
+    from services.demo.directory import load_demo_referrals
+    from services.tenancy.models import TENANT_CODES
+
+    print("demo data: directories of institutions and referrals")  # noqa: T201
+    for tenant in sorted(TENANT_CODES):
+        load_demo_referrals(transport, tenant, datetime.now(UTC).date(), out=lambda _: None)
+
+
 def _cmd_up(args: argparse.Namespace) -> int:
     import json
 
@@ -116,8 +132,10 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
         print("demo data: the June-August 2008 quarter, through the API")  # noqa: T201
         try:
+            transport = HttpTransport.local()
             load_plan(calibrated_plan(json.loads(DEMO_REFERENCE.read_text()), seed=1),
-                      HttpTransport.local(), out=lambda _: None)
+                      transport, out=lambda _: None)
+            _load_demo_referrals(transport)
         except (LoadError, ValueError, OSError) as exc:
             raise StackError(f"demo data: {exc}") from exc
     print_welcome(demo=not args.no_demo_data)
@@ -240,8 +258,10 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
             load_scaled(scaled_plan(seed=args.seed, visits=args.visits, start=start, end=end),
                         HttpTransport.local())
         else:
+            transport = HttpTransport.local()
             load_plan(calibrated_plan(json.loads(reference.read_text()), seed=args.seed),
-                      HttpTransport.local())
+                      transport)
+            _load_demo_referrals(transport)
     except (LoadError, ValueError) as exc:
         raise StackError(f"demo-data: {exc}") from exc
     return 0
