@@ -10,13 +10,16 @@ leaves the API:
   describes fewer than `THRESHOLD`).
 - A total under `THRESHOLD` withholds the whole breakdown; a mean or median of fewer than
   `THRESHOLD` people is withheld.
+- A breakdown into groups of people (a row of figures per institution, say) is judged by the
+  people each group describes, and the withheld groups together by the people they describe
+  together: one person in two groups is one person (`withheld_groups`).
 - Periods of a suppressed view are whole calendar months (checked by the API): two overlapping
   queries then differ by whole months, each of them a query whose cells are controlled alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping, Set
 
 THRESHOLD = 10
 
@@ -34,13 +37,34 @@ def suppress_breakdown(cells: Mapping[str, int], total: int | None = None,
     """
     if total is not None and is_small(total):
         return dict.fromkeys(cells)
-    withheld = {code for code, count in cells.items() if is_small(count)}
-    if total is not None:
-        shown = sorted((count, code) for code, count in cells.items()
-                       if code not in withheld and count > 0)
-        while withheld and is_small(sum(cells[code] for code in withheld)) and shown:
-            withheld.add(shown.pop(0)[1])
+    withheld = _withheld(cells, None if total is None
+                         else lambda codes: sum(cells[code] for code in codes))
     return {code: None if code in withheld else count for code, count in cells.items()}
+
+
+def withheld_groups(groups: Mapping[str, Set[Hashable]], *, adds_up: bool) -> set[str]:
+    """The groups to withhold, each given as the set of people it describes.
+
+    `adds_up`: the groups' figures add up to shown totals, so the withheld ones could be
+    subtracted out together, and secondary suppression applies.
+    """
+    def together(codes: set[str]) -> int:
+        return len(set().union(*(groups[code] for code in codes)))
+
+    return _withheld({code: len(people) for code, people in groups.items()},
+                     together if adds_up else None)
+
+
+def _withheld(sizes: Mapping[str, int], together: Callable[[set[str]], int] | None) -> set[str]:
+    """Codes whose size is small; then, given `together` (how many the withheld codes describe
+    together), the smallest shown ones too until that is zero or at least `THRESHOLD`."""
+    withheld = {code for code, size in sizes.items() if is_small(size)}
+    if together is not None:
+        shown = sorted((size, code) for code, size in sizes.items()
+                       if code not in withheld and size > 0)
+        while withheld and is_small(together(withheld)) and shown:
+            withheld.add(shown.pop(0)[1])
+    return withheld
 
 
 def suppress_count(count: int) -> int | None:

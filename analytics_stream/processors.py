@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from analytics_stream.clickhouse.sql.referrals import REFERRAL_FACT_COLUMNS, REFERRAL_FACTS_TABLE
 from analytics_stream.clickhouse.sql.sessions import (
     GROUP_SESSION_FACT_COLUMNS,
     GROUP_SESSION_FACTS_TABLE,
 )
 from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, VISIT_FACTS_TABLE
 from intake import events as intake_events
+from referrals import events as referral_events
 from services.events.envelope import Envelope
 from services.events.registry import UndecodableEvent, UnknownEventType, decode_event
 
@@ -49,6 +51,11 @@ class Rows:
 def _naive_utc(moment: datetime) -> datetime:
     """ClickHouse DateTime columns take naive UTC (the client sends no zone)."""
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _in_order(row: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
+    """`row` as the insert wants it: values in the table's column order, none missing."""
+    return tuple(row[name] for name, _ in columns)
 
 
 def visit_fact_row(envelope: Envelope, visit: intake_events.VisitRecorded) -> VisitFactRow:
@@ -86,7 +93,7 @@ def visit_fact_row(envelope: Envelope, visit: intake_events.VisitRecorded) -> Vi
         "preferred_destinations": list(profile.preferred_destinations),
         "permit_status": profile.permit_status,
     }
-    return tuple(row[name] for name, _ in VISIT_FACT_COLUMNS)
+    return _in_order(row, VISIT_FACT_COLUMNS)
 
 
 def group_session_fact_row(envelope: Envelope,
@@ -105,7 +112,40 @@ def group_session_fact_row(envelope: Envelope,
         "partner_institution": session.partner_institution,
         "attendees": len(session.attendee_pseudonyms),
     }
-    return tuple(row[name] for name, _ in GROUP_SESSION_FACT_COLUMNS)
+    return _in_order(row, GROUP_SESSION_FACT_COLUMNS)
+
+
+def referral_fact_row(envelope: Envelope,
+                      referral: referral_events.ReferralChanged) -> tuple[Any, ...] | None:
+    """The `referral_facts` row of one referral step, in `REFERRAL_FACT_COLUMNS` order.
+
+    None for a referral that was never sent (a draft cancelled before sending): it is no
+    referral in the statistics, and without a sending date it would have no partition.
+    """
+    if referral.sent_at is None:
+        return None
+    row = {
+        "tenant_id": envelope.tenantid,
+        "referral_id": referral.referral_id,
+        "version": envelope.aggregateversion,
+        "event_id": str(envelope.id),
+        "sent_date": referral.sent_at.astimezone(UTC).date(),
+        "sent_at": _naive_utc(referral.sent_at),
+        "occurred_at": _naive_utc(referral.occurred_at),
+        "answered_at": None if referral.answered_at is None
+        else _naive_utc(referral.answered_at),
+        "action": referral.action,
+        "state": referral.state,
+        "client_pseudonym": referral.client_pseudonym,
+        "organization_id": referral.organization_id,
+        "organization_name": referral.organization_name,
+        "service_id": referral.service_id,
+        "service_name": referral.service_name,
+        "need": referral.need,
+        "suggestion_rank": referral.suggestion_rank or 0,
+        "outcome": referral.outcome,
+    }
+    return _in_order(row, REFERRAL_FACT_COLUMNS)
 
 
 def process_message(raw: bytes | None) -> Rows | Rejected:
@@ -113,6 +153,7 @@ def process_message(raw: bytes | None) -> Rows | Rejected:
 
     Types without a processor (client events) become no rows: they are
     consumed and acknowledged, and the statistics read what they need from the visit facts.
+    So does a step of a referral that was never sent.
     """
     if raw is None:
         return Rejected("empty message (no value)")
@@ -125,5 +166,9 @@ def process_message(raw: bytes | None) -> Rows | Rejected:
         rows.add(VISIT_FACTS_TABLE, visit_fact_row(envelope, payload))
     elif isinstance(payload, intake_events.GroupSessionHeld):
         rows.add(GROUP_SESSION_FACTS_TABLE, group_session_fact_row(envelope, payload))
+    elif isinstance(payload, referral_events.ReferralChanged):
+        referral = referral_fact_row(envelope, payload)
+        if referral is not None:
+            rows.add(REFERRAL_FACTS_TABLE, referral)
     return rows
 

@@ -1,8 +1,9 @@
 """`msc replay`: rebuild ClickHouse's facts from PostgreSQL, the source of truth.
 
-Every visit and group session is turned into the event intake would publish for it now (the same
-`intake.services` builders), and that event into rows by the same processors the stream worker
-runs, so a replayed fact cannot differ from a streamed one.
+Every visit, group session and sent referral is turned into the event its service would publish
+for it now (the same `intake.services` and `referrals.services` builders), and that event into
+rows by the same processors the stream worker runs, so a replayed fact cannot differ from a
+streamed one. A referral's event is that of its latest step, at the time of that step.
 
 Two ways, neither stopping the read API:
 - upsert (default): the facts are written into the live tables. Facts keep the version of their
@@ -23,9 +24,15 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from clickhouse_driver import Client
+from django.db.models import Max
+from django.db.models.functions import Coalesce
 
 from analytics_stream.clickhouse.client import clickhouse_client
 from analytics_stream.clickhouse.sql import checked_identifier
+from analytics_stream.clickhouse.sql.referrals import (
+    REFERRAL_FACTS_TABLE,
+    referral_facts_table_sql,
+)
 from analytics_stream.clickhouse.sql.sessions import (
     GROUP_SESSION_FACTS_TABLE,
     group_session_facts_table_sql,
@@ -36,19 +43,27 @@ from analytics_stream.sink import ClickHouseSink
 from intake import events
 from intake.models import GroupSession, Visit
 from intake.services import group_session_event, visit_event
+from referrals.models import Referral
+from referrals.services import referral_event
+from referrals.workflow import TRANSITIONS, State
 from services.outbox.models import OutboxEvent
 from services.tenancy.context import tenant_transaction
 from services.tenancy.models import TENANT_CODES
 
 CHUNK = 5000
 TABLE_DDL = {VISIT_FACTS_TABLE: visit_facts_table_sql,
-             GROUP_SESSION_FACTS_TABLE: group_session_facts_table_sql}
+             GROUP_SESSION_FACTS_TABLE: group_session_facts_table_sql,
+             REFERRAL_FACTS_TABLE: referral_facts_table_sql}
+
+# The step that leads into each state: every state has exactly one.
+_ACTION_INTO = {transition.target: action for action, transition in TRANSITIONS.items()}
 
 
 @dataclass
 class ReplayResult:
     visits: int = 0
     sessions: int = 0
+    referrals: int = 0
     seconds: float = 0.0
 
 
@@ -57,31 +72,44 @@ def _rows(outbox_rows: list[OutboxEvent]) -> Rows:
     for row in outbox_rows:
         processed = process_message(json.dumps(row.envelope).encode())
         if not isinstance(processed, Rows):
-            raise RuntimeError(f"intake built an undecodable event: {processed.reason}")
+            raise RuntimeError(f"a service built an undecodable event: {processed.reason}")
         rows.extend(processed)
     return rows
 
 
 def _tenant_events(tenant_id: str) -> Iterator[list[OutboxEvent]]:
-    """The events of one tenant's visits and sessions, in chunks."""
+    """The events of one tenant's visits, sessions and sent referrals, in chunks."""
     with tenant_transaction(tenant_id):
         chunk: list[OutboxEvent] = []
-        visits = Visit.objects.filter(tenant_id=tenant_id).order_by("id")
-        for visit in visits.iterator(chunk_size=CHUNK):
-            kind = events.VISIT_RECORDED if visit.version == 1 else events.VISIT_CORRECTED
-            chunk.append(visit_event(visit, kind))
+        for event in _events(tenant_id):
+            chunk.append(event)
             if len(chunk) >= CHUNK:
                 yield chunk
                 chunk = []
-        attendees: dict[UUID, list[str]] = defaultdict(list)
-        attendances = Visit.objects.filter(tenant_id=tenant_id, group_session__isnull=False)
-        for session_id, profile in attendances.values_list("group_session_id", "client_profile"):
-            attendees[session_id].append(str(profile["client_pseudonym"]))
-        sessions = GroupSession.objects.filter(tenant_id=tenant_id).select_related("centre")
-        for session in sessions.iterator(chunk_size=CHUNK):
-            chunk.append(group_session_event(session, attendees[session.id]))
         if chunk:
             yield chunk
+
+
+def _events(tenant_id: str) -> Iterator[OutboxEvent]:
+    """Each record's event as its service would publish it now (inside the tenant's context)."""
+    visits = Visit.objects.filter(tenant_id=tenant_id).order_by("id")
+    for visit in visits.iterator(chunk_size=CHUNK):
+        kind = events.VISIT_RECORDED if visit.version == 1 else events.VISIT_CORRECTED
+        yield visit_event(visit, kind)
+    attendees: dict[UUID, list[str]] = defaultdict(list)
+    attendances = Visit.objects.filter(tenant_id=tenant_id, group_session__isnull=False)
+    for session_id, profile in attendances.values_list("group_session_id", "client_profile"):
+        attendees[session_id].append(str(profile["client_pseudonym"]))
+    sessions = GroupSession.objects.filter(tenant_id=tenant_id).select_related("centre")
+    for session in sessions.iterator(chunk_size=CHUNK):
+        yield group_session_event(session, attendees[session.id])
+    # Only sent referrals have facts: a draft cancelled before sending has none.
+    referrals = (Referral.objects.filter(tenant_id=tenant_id, sent_at__isnull=False)
+                 .select_related("organization", "service", "need")
+                 .annotate(last_step_at=Coalesce(Max("transitions__at"), "sent_at"))
+                 .order_by("id"))
+    for referral in referrals.iterator(chunk_size=CHUNK):
+        yield referral_event(referral, _ACTION_INTO[State(referral.state)], referral.last_step_at)
 
 
 def replay(*, database: str | None = None, rebuild: bool = False) -> ReplayResult:
@@ -103,6 +131,7 @@ def replay(*, database: str | None = None, rebuild: bool = False) -> ReplayResul
             rows = _rows(chunk)
             result.visits += len(rows.by_table.get(VISIT_FACTS_TABLE, []))
             result.sessions += len(rows.by_table.get(GROUP_SESSION_FACTS_TABLE, []))
+            result.referrals += len(rows.by_table.get(REFERRAL_FACTS_TABLE, []))
             sink.insert(rows)
     if rebuild:
         _swap_and_catch_up(client, live_db, swap_from)

@@ -4,7 +4,7 @@ Rendered from the same summary the statistics API gives (`analytics_stream.stati
 so the report and the API cannot disagree. Formats: text (the newsletter section), json (the
 summary itself), csv (one figure per row), xlsx (a sheet of figures), pdf (the text and charts
 of clients per tenant, the service mix and preferred destinations). Withheld cells (`None`)
-are printed as "fewer than 10" or left empty.
+are printed as "fewer than 10" or left empty. Referral figures follow the visits' in each format.
 """
 
 from __future__ import annotations
@@ -116,9 +116,58 @@ def render_text(summary: Mapping[str, Any]) -> str:
         lines += ["", "Group sessions"]
         lines += [f"  {g['topic']}: {g['sessions']} sessions in {_list(g['centres'])}, "
                   f"{g['attendees']} clients" for g in s["group_sessions"]]
+    lines += _referral_lines(s.get("referrals"))
     if s["small_cells_withheld_below"]:
         lines += ["", "Figures that could describe fewer than 10 people are withheld."]
     return "\n".join(lines) + "\n"
+
+
+REFERRAL_ROWS_SHOWN = 5
+
+
+def _hours(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g} hours"
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} %"
+
+
+def _referral_lines(r: Mapping[str, Any] | None) -> list[str]:
+    """The referral paragraph: totals, answers, endings, routing, the largest institutions and
+    needs (all of them are in the json, csv and xlsx formats). A withheld row says so rather
+    than "fewer than 10": secondary suppression withholds large rows too."""
+    if r is None:
+        return []
+    title = "Referrals to skills-development institutions (sent in the period, as they stand now)"
+    if "not_applicable" in r:
+        return ["", f"Referrals: {r['not_applicable']}"]
+    if r["clients"] is None:
+        return ["", title, "  fewer than 10 clients were referred: the figures are withheld"]
+    routing = r["top_suggestion"]
+    lines = [
+        "",
+        title,
+        f"  {_number(r['sent'])} referrals for {_number(r['clients'])} clients: "
+        f"{_number(r['accepted'])} accepted, {_number(r['declined'])} declined, "
+        f"{_number(r['waiting'])} still waiting for an answer, {_number(r['expired'])} expired "
+        "unanswered",
+        f"  {_number(r['completed'])} completed, {_number(r['not_completed'])} not completed, "
+        f"{_number(r['cancelled'])} cancelled; median time to answer "
+        f"{_hours(r['median_hours_to_answer'])}",
+        f"  routing's first suggestion chosen in {_number(routing['chosen'])} referrals "
+        f"({_share(routing['chosen_pct'])}); completed, of those ended: "
+        f"{_share(routing['completion_pct_when_chosen'])} when chosen, "
+        f"{_share(routing['completion_pct_otherwise'])} otherwise",
+    ]
+    for kind, rows, name in (("institutions", r["by_institution"], "name"),
+                             ("needs", r["by_need"], "need")):
+        if rows:
+            lines.append(f"  most referred {kind}: " + "; ".join(
+                f"{row[name]} (withheld)" if row["clients"] is None else
+                f"{row[name]} {_number(row['sent'])} sent, {_number(row['completed'])} completed"
+                for row in rows[:REFERRAL_ROWS_SHOWN]))
+    return lines
 
 
 def _top(breakdown: Mapping[str, int | None], n: int) -> list[tuple[str, int]]:

@@ -17,6 +17,7 @@ from clickhouse_driver.errors import Error as ClickHouseError
 
 from analytics_stream.clickhouse.client import clickhouse_client
 from analytics_stream.clickhouse.sql import insert_sql
+from analytics_stream.clickhouse.sql.referrals import REFERRAL_FACT_COLUMNS, REFERRAL_FACTS_TABLE
 from analytics_stream.clickhouse.sql.sessions import (
     GROUP_SESSION_FACT_COLUMNS,
     GROUP_SESSION_FACTS_TABLE,
@@ -27,7 +28,8 @@ from analytics_stream.processors import Rows
 log = logging.getLogger(__name__)
 
 COLUMNS = {VISIT_FACTS_TABLE: VISIT_FACT_COLUMNS,
-           GROUP_SESSION_FACTS_TABLE: GROUP_SESSION_FACT_COLUMNS}
+           GROUP_SESSION_FACTS_TABLE: GROUP_SESSION_FACT_COLUMNS,
+           REFERRAL_FACTS_TABLE: REFERRAL_FACT_COLUMNS}
 
 
 class SinkStopped(RuntimeError):

@@ -3,6 +3,10 @@
 Who sees what: the regional monitor sees every tenant (or one), always with small cells withheld;
 a tenant's staff see their own tenant, in full, and with small cells withheld when they narrow it
 to one centre. Partners see no statistics.
+
+The `referrals` section counts the referrals sent in the period as they stand now, per tenant,
+institution and need (`analytics_stream.referral_figures`); a centre's view says it has none, as
+referrals are sent by a tenant, not by a centre.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics_stream.statistics import Scope, figures_of, summary
+from analytics_stream.statistics import Scope, summary_of
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Principal, Role
 from services.tenancy.models import TENANT_CODES
@@ -110,7 +114,6 @@ def summary_for(principal: Principal, query: dict[str, str]) -> dict[str, Any]:
     scope = Scope(tenants=tenants, start=params["start"], end=params["end"],
                   centre_id=centre, controlled=controlled)
     try:
-        figures = figures_of(scope)
+        return summary_of(scope)
     except (ClickHouseError, OSError, EOFError) as exc:
         raise StatisticsUnavailable from exc
-    return summary(scope, figures)

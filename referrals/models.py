@@ -230,8 +230,8 @@ class Referral(TenantOwnedModel):
     class Meta:
         ordering = ["tenant_id", "-created_at", "id"]
         indexes = [
-            models.Index(fields=["tenant", "organization", "state", "-created_at"],
-                         name="referrals_inbox"),
+            models.Index(fields=["tenant", "organization", "-created_at", "-id"],
+                         name="referrals_inbox_by_time"),
             models.Index(fields=["state", "due_at"], name="referrals_due"),
             models.Index(fields=["tenant", "client"], name="referrals_of_client"),
         ]

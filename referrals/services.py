@@ -23,7 +23,13 @@ from referrals import events, webhooks
 from referrals.deadlines import TENANT_TIMEZONES, answer_deadline
 from referrals.models import Notification, Referral, ReferralTransition, Service, TaxonomyTerm
 from referrals.selectors import partner_referrals, staff_referrals
-from referrals.suggestions import TENANT_LANGUAGES, RoutingRequest, routing_settings, suggest
+from referrals.suggestions import (
+    TENANT_LANGUAGES,
+    RoutingRequest,
+    forget_institution_records,
+    routing_settings,
+    suggest,
+)
 from referrals.workflow import (
     OUTCOMES,
     Action,
@@ -163,6 +169,7 @@ def _transition(referral: Referral, step: Step, kind: Actor, subject: str, usern
         from_state=before.value, to_state=after.value, at=now, actor_subject=subject,
         actor_username=username, actor_kind=kind.value, reason=step.reason,
         outcome=step.outcome)
+    forget_institution_records(referral.tenant_id)
     event = _emit(referral, step.action, now)
     _notify(referral, step, kind, username)
     webhooks.enqueue(referral, event, now=now)

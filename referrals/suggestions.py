@@ -9,18 +9,20 @@ directory entries (own and shared) and which past referrals are seen.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 
 from intake.models import Client
 from intake.profiles import age_on
 from referrals import geography
-from referrals.models import Location, RoutingSettings, Service, TaxonomyTerm
+from referrals.models import RoutingSettings, Service, ServiceAtLocation, TaxonomyTerm
 from referrals.routing import (
     Candidate,
     ClientFacts,
@@ -72,10 +74,29 @@ def client_facts(client: Client, languages: tuple[str, ...], extra_groups: tuple
                        languages=languages or TENANT_LANGUAGES.get(client.tenant_id, ()))
 
 
-def institution_records(organization_ids: list[UUID]) -> dict[UUID, InstitutionRecord]:
-    """Each institution's record from the referrals this tenant sent it (row-level security)."""
-    if not organization_ids:
-        return {}
+RECORDS_CACHE_SECONDS = 60
+
+
+def _records_key(tenant_id: str) -> str:
+    return f"referrals:institution-records:{tenant_id}"
+
+
+def forget_institution_records(tenant_id: str) -> None:
+    """Called when a referral changes state, so the next ranking sees the new record."""
+    cache.delete(_records_key(tenant_id))
+
+
+def institution_records(tenant_id: str) -> tuple[float, dict[UUID, InstitutionRecord]]:
+    """Each institution's record from the referrals this tenant sent it (row-level security),
+    and when it was computed (a version for the candidates' memo).
+
+    Aggregating every past referral costs more than ranking itself, and a record describes
+    months of answers, so it is cached for a minute and forgotten on every transition.
+    """
+    cached: tuple[float, dict[UUID, InstitutionRecord]] | None = cache.get(
+        _records_key(tenant_id))
+    if cached is not None:
+        return cached
     sql = """
         SELECT organization_id,
                count(*) FILTER (WHERE answered_at IS NOT NULL),
@@ -87,70 +108,104 @@ def institution_records(organization_ids: list[UUID]) -> dict[UUID, InstitutionR
                    ORDER BY extract(epoch FROM answered_at - sent_at) / 3600.0)
                    FILTER (WHERE answered_at IS NOT NULL AND sent_at IS NOT NULL)
           FROM referrals_referral
-         WHERE organization_id = ANY(%s)
+         WHERE tenant_id = %s AND sent_at IS NOT NULL
          GROUP BY organization_id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(_ANSWERED_NOT_DECLINED), organization_ids])
+        cursor.execute(sql, [list(_ANSWERED_NOT_DECLINED), tenant_id])
         rows = cursor.fetchall()
-    return {
+    records = {
         row[0]: InstitutionRecord(answered=row[1], accepted=row[2], declined=row[3],
                                   finished=row[4], completed=row[5],
                                   median_hours_to_answer=None if row[6] is None else float(row[6]))
         for row in rows
     }
+    result = (time.time(), records)
+    cache.set(_records_key(tenant_id), result, RECORDS_CACHE_SECONDS)
+    return result
 
 
-def _locations_by_service(service_ids: list[UUID]) -> dict[UUID, list[Location]]:
-    by_service: dict[UUID, list[Location]] = defaultdict(list)
-    rows = (Location.objects.filter(services_at__service_id__in=service_ids)
-            .values_list("services_at__service_id", "municipality_code", "latitude",
-                         "longitude", "location_type"))
-    for service_id, municipality, lat, lon, kind in rows:
-        by_service[service_id].append(Location(municipality_code=municipality, latitude=lat,
-                                               longitude=lon, location_type=kind))
-    return by_service
+_SERVICE_COLUMNS = (
+    "id", "name", "organization_id", "organization__name", "languages", "target_groups",
+    "minimum_age", "maximum_age", "minimum_education", "seats_total", "seats_available",
+    "waiting_list_open", "waiting_list_length", "next_intake_date")
 
 
-def candidates_for(need: TaxonomyTerm, client_municipality: str,
+# Candidates built for a (tenant, need, client municipality), with the fingerprint of what they
+# were built from. Each process keeps its own, and every use first checks the fingerprint
+# against PostgreSQL, so a memo never serves a directory that has changed since.
+_MEMO: dict[tuple[str, UUID, str], tuple[tuple[object, ...], list[Candidate]]] = {}
+MEMO_ENTRIES = 512
+
+
+def candidates_for(need: TaxonomyTerm, client_municipality: str, tenant_id: str,
                    exclude_service_ids: frozenset[UUID] = frozenset()) -> list[Candidate]:
-    """Every active service of the tenant's directory (own and shared) that offers `need`."""
-    services = list(
-        Service.objects.filter(taxonomy_term_ids__contains=[need.id], status="active")
-        .exclude(id__in=exclude_service_ids)
-        .select_related("organization")
-        .only("id", "name", "languages", "target_groups", "minimum_age", "maximum_age",
-              "minimum_education", "seats_total", "seats_available", "waiting_list_open",
-              "waiting_list_length", "next_intake_date", "organization__id",
-              "organization__name"))
-    locations = _locations_by_service([s.id for s in services])
-    records = institution_records(list({s.organization_id for s in services}))
+    """Every active service of the tenant's directory (own and shared) that offers `need`.
+
+    A directory changes rarely (an import, an edited service) while routing runs all day, so the
+    candidates are remembered per need and client municipality, under a fingerprint: how many
+    services offer the need, when the latest of them changed (imports and edits save every
+    service they touch), and the version of the institutions' records.
+    """
+    offering = Q(taxonomy_term_ids__contains=[need.id], status="active")
+    stamp = Service.objects.filter(offering).aggregate(count=Count("id"),
+                                                       latest=Max("updated_at"))
+    version, records = institution_records(tenant_id)
+    fingerprint = (stamp["count"], stamp["latest"], version)
+    key = (tenant_id, need.id, client_municipality)
+    memo = _MEMO.get(key)
+    if memo is None or memo[0] != fingerprint:
+        if len(_MEMO) >= MEMO_ENTRIES:
+            _MEMO.clear()
+        memo = _MEMO[key] = (fingerprint, _build_candidates(offering, client_municipality,
+                                                            records))
+    if not exclude_service_ids:
+        return memo[1]
+    excluded = {str(service_id) for service_id in exclude_service_ids}
+    return [c for c in memo[1] if c.service_id not in excluded]
+
+
+def _build_candidates(offering: Q, client_municipality: str,
+                      records: dict[UUID, InstitutionRecord]) -> list[Candidate]:
+    """Plain rows rather than model instances: a directory may offer a need in thousands of
+    services, and building objects would cost more than ranking them."""
+    services = Service.objects.filter(offering).values_list(*_SERVICE_COLUMNS)
+    places: dict[UUID, list[tuple[str, float | None, float | None, str]]] = defaultdict(list)
+    for service_id, municipality, lat, lon, kind in (
+            ServiceAtLocation.objects.filter(service__in=Service.objects.filter(offering))
+            .values_list("service_id", "location__municipality_code", "location__latitude",
+                         "location__longitude", "location__location_type")):
+        places[service_id].append((municipality, lat, lon, kind))
     home = geography.point_of(client_municipality)
+    distances: dict[tuple[str, float | None, float | None], float | None] = {}
+
+    def distance(municipality: str, lat: float | None, lon: float | None) -> float | None:
+        key = (municipality, lat, lon)
+        if key not in distances:
+            point = geography.point_of(municipality, lat, lon)
+            distances[key] = (None if home is None or point is None
+                              else geography.distance_km(home, point))
+        return distances[key]
+
     empty = InstitutionRecord.empty()
     candidates = []
-    for service in services:
-        places = locations.get(service.id, [])
-        distances = [
-            geography.distance_km(home, point) for place in places
-            if home is not None and (point := geography.point_of(
-                place.municipality_code, place.latitude, place.longitude)) is not None
-        ]
+    for (service_id, name, organization_id, organization_name, languages, target_groups,
+         minimum_age, maximum_age, minimum_education, seats_total, seats_available,
+         waiting_list_open, waiting_list_length, next_intake_date) in services:
+        where = places.get(service_id, ())
+        known = [d for m, lat, lon, _ in where if (d := distance(m, lat, lon)) is not None]
         candidates.append(Candidate(
-            service_id=str(service.id), service_name=service.name,
-            organization_id=str(service.organization.id),
-            organization_name=service.organization.name,
-            municipality_codes=tuple(p.municipality_code for p in places if p.municipality_code),
-            distance_km=min(distances) if distances else None,
-            online=any(p.location_type == "virtual" for p in places),
-            languages=tuple(service.languages), target_groups=tuple(service.target_groups),
-            minimum_age=service.minimum_age, maximum_age=service.maximum_age,
-            minimum_education=service.minimum_education, seats_total=service.seats_total,
-            seats_available=service.seats_available,
-            waiting_list_open=service.waiting_list_open,
-            waiting_list_length=service.waiting_list_length,
-            next_intake_date=service.next_intake_date,
-            record=records.get(service.organization_id, empty),
-        ))
+            service_id=str(service_id), service_name=name,
+            organization_id=str(organization_id), organization_name=organization_name,
+            municipality_codes=tuple(m for m, *_ in where if m),
+            distance_km=min(known) if known else None,
+            online=any(kind == "virtual" for *_, kind in where),
+            languages=tuple(languages), target_groups=tuple(target_groups),
+            minimum_age=minimum_age, maximum_age=maximum_age,
+            minimum_education=minimum_education, seats_total=seats_total,
+            seats_available=seats_available, waiting_list_open=waiting_list_open,
+            waiting_list_length=waiting_list_length, next_intake_date=next_intake_date,
+            record=records.get(organization_id, empty)))
     return candidates
 
 
@@ -160,8 +215,8 @@ def suggest(request: RoutingRequest, today: date,
     client = request.client
     facts = client_facts(client, request.languages, request.extra_target_groups, today)
     weights = weights_of(routing_settings(client.tenant_id))
-    return rank(candidates_for(request.need, client.municipality_code, exclude_service_ids),
-                facts, weights, today)
+    return rank(candidates_for(request.need, client.municipality_code, client.tenant_id,
+                               exclude_service_ids), facts, weights, today)
 
 
 def need_terms() -> Q:

@@ -172,7 +172,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from analytics_stream.replay import replay
 
     result = replay(rebuild=args.rebuild)
-    print(f"replay: {result.visits} visits and {result.sessions} group sessions written "  # noqa: T201
+    print(f"replay: {result.visits} visits, {result.sessions} group sessions and "  # noqa: T201
+          f"{result.referrals} referrals written "
           f"in {result.seconds:.1f}s{' (tables rebuilt and swapped)' if args.rebuild else ''}")
     return 0
 
@@ -182,7 +183,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     _django_setup()
     from analytics_stream.report import render
-    from analytics_stream.statistics import Scope, figures_of, summary
+    from analytics_stream.statistics import Scope, summary_of
     from services.tenancy.models import TENANT_CODES
 
     try:
@@ -197,7 +198,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     # The regional report is published: small cells are withheld. A tenant's own report is not.
     scope = Scope(tenants=(tenant,) if tenant else tuple(sorted(TENANT_CODES)), start=start,
                   end=end, controlled=tenant is None)
-    output = render(summary(scope, figures_of(scope)), args.format)
+    output = render(summary_of(scope), args.format)
     if args.output:
         with open(args.output, "wb") as file:
             file.write(output)

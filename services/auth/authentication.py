@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
+from django.core.signals import setting_changed
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -22,6 +24,15 @@ def realm_keys() -> JwksCache:
         cache_seconds=conf["JWKS_CACHE_SECONDS"],
         min_refresh_seconds=conf["JWKS_MIN_REFRESH_SECONDS"],
     )
+
+
+def _keycloak_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    """A changed KEYCLOAK setting (tests' override_settings) gets a key cache of its own."""
+    if setting == "KEYCLOAK":
+        realm_keys.cache_clear()
+
+
+setting_changed.connect(_keycloak_setting_changed)
 
 
 class KeycloakJWTAuthentication(authentication.BaseAuthentication):

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.postgres",
+    "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
     "services.tenancy",
@@ -49,9 +50,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The web pages' CSS and JavaScript come from the application itself, never from a CDN.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "services.web.middleware.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Web forms ride on the session cookie, so they need CSRF tokens; DRF's views are exempt
+    # (they take bearer tokens, which a foreign site cannot send).
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so it sees a database failure of the request's transaction first (503, not 500).
+    "services.api.middleware.DatabaseUnavailableMiddleware",
 ]
 
 # Web pages keep the user's tokens server-side; the browser holds only the session id.
@@ -68,7 +77,8 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request",
+                                           "services.web.layout.layout"]},
     }
 ]
 
@@ -110,11 +120,35 @@ DATABASE_ROUTERS = ["services.tenancy.routers.OwnerMigratesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
+# The languages of the web pages, named in themselves. Django's codes: "sr" is Serbian in
+# Cyrillic, "sr-latn" in Latin script. Montenegrin has no locale in Django and only a
+# three-letter code ("cnr", ISO 639-2/3, registered for BCP 47), so it gets a catalog of its own
+# under that code (ijekavian, Latin script) and its date and number formats from
+# services/web/formats/cnr; borrowing "sr-me" would file it under Serbian and pull Django's
+# Serbian Cyrillic messages in as a fallback.
+LANGUAGES = [
+    ("en", "English"),
+    ("sq", "Shqip"),
+    ("sr-latn", "Srpski (latinica)"),
+    ("sr", "Српски (ћирилица)"),
+    ("bs", "Bosanski"),
+    ("hr", "Hrvatski"),
+    ("mk", "Македонски"),
+    ("cnr", "Crnogorski"),
+]
+FORMAT_MODULE_PATH = ["services.web.formats"]
+# The language a user picks is remembered in a cookie for a year (Django's default: until the
+# browser closes).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# WhiteNoise serves the apps' static files straight from their folders (no collectstatic step);
+# they are few and small, and the server reads them once at start.
+WHITENOISE_USE_FINDERS = True
 
 class KeycloakSettings(TypedDict):
     ISSUER: str

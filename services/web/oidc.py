@@ -4,7 +4,11 @@ login page, for the realm's public front-end client (`msc-web`).
 The browser never holds a token: the server exchanges the code, validates the access token like
 the API does, and keeps the tokens in the server-side session (the browser holds only the
 session's id, HttpOnly). An expired access token is renewed with the refresh token; when that
-fails the user logs in again and comes back to the page they asked for.
+fails the user logs in again and comes back to the page they asked for, and a form they had
+posted meanwhile is kept for them (`services.web.drafts`).
+
+A page then acts like an API call of the same user: for the token's tenant (row-level
+security), in that tenant's time zone, showing only what the token's roles may do.
 """
 
 from __future__ import annotations
@@ -21,13 +25,22 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from zoneinfo import ZoneInfo
 
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from referrals.deadlines import TENANT_TIMEZONES
 from services.auth.authentication import realm_keys
 from services.auth.tokens import InvalidToken, Principal, validate_access_token
 from services.conf import keycloak_settings
+from services.tenancy.context import activate_tenant
+from services.web import drafts
 
 WEB_CLIENT_ID = "msc-web"
 SESSION_KEY = "oidc"
@@ -60,14 +73,17 @@ def _principal(access_token: str) -> Principal:
                                  audience=conf["AUDIENCE"], leeway_seconds=conf["LEEWAY_SECONDS"])
 
 
-def _store(request: HttpRequest, answer: dict[str, Any]) -> Principal:
+def store_tokens(session: SessionBase, answer: dict[str, Any]) -> Principal:
+    """Keep a token endpoint's answer in the (server-side) session once its access token is
+    valid; the user it names is the session's user from now on."""
     principal = _principal(str(answer["access_token"]))
-    request.session[SESSION_KEY] = {
+    session[SESSION_KEY] = {
         "access_token": answer["access_token"],
         "refresh_token": answer.get("refresh_token", ""),
         "id_token": answer.get("id_token", ""),
         "expires_at": time.time() + float(answer.get("expires_in", 60)),
     }
+    drafts.remember_owner(session, principal)
     return principal
 
 
@@ -102,7 +118,7 @@ def callback(request: HttpRequest) -> HttpResponse:
             "grant_type": "authorization_code", "client_id": WEB_CLIENT_ID,
             "code": request.GET.get("code", ""), "redirect_uri": _callback_url(request),
             "code_verifier": pending["verifier"]})
-        _store(request, answer)
+        store_tokens(request.session, answer)
     except (urllib.error.URLError, InvalidToken, KeyError, ValueError) as exc:
         return HttpResponseBadRequest(f"login failed: {exc}")
     request.session.cycle_key()  # a new session id once logged in
@@ -126,7 +142,7 @@ def session_principal(request: HttpRequest) -> Principal | None:
         return None
     if time.time() > tokens["expires_at"] - RENEW_MARGIN_SECONDS:
         try:
-            return _store(request, _token_request({
+            return store_tokens(request.session, _token_request({
                 "grant_type": "refresh_token", "client_id": WEB_CLIENT_ID,
                 "refresh_token": tokens["refresh_token"]}))
         except (urllib.error.URLError, InvalidToken, KeyError, ValueError):
@@ -139,20 +155,45 @@ def session_principal(request: HttpRequest) -> Principal | None:
         return None
 
 
+def principal_of(request: HttpRequest) -> Principal:
+    """The user of a page behind `login_required`."""
+    principal = getattr(request, "principal", None)
+    if not isinstance(principal, Principal):
+        raise TypeError("page reached without login_required")
+    return principal
+
+
+def _tenant_zone(tenant: str | None) -> ZoneInfo | None:
+    return ZoneInfo(TENANT_TIMEZONES[tenant]) if tenant in TENANT_TIMEZONES else None
+
+
 def login_required(*roles: str) -> Callable[[View], View]:
-    """A page for users holding one of `roles`: others log in first (or get 403)."""
+    """A page for users holding one of `roles`: others log in first (or get 403).
+
+    A form posted after the login ended is kept for the user, who logs in and comes back to it.
+    The page runs in the request's transaction acting for the token's tenant (row-level
+    security, as for the API), with times shown in the tenant's own time zone.
+    """
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             principal = session_principal(request)
             if principal is None:
+                if request.method == "POST":
+                    drafts.keep(request)
                 query = urllib.parse.urlencode({"next": request.get_full_path()})
                 return HttpResponseRedirect(f"{reverse('web-login')}?{query}")
-            if not principal.has_role(*roles):
-                return HttpResponse("your role may not open this page", status=403)
             request.principal = principal  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            activate_tenant(principal.tenant)
+            if not principal.has_role(*roles):
+                return render(request, "web/error.html", {
+                    "title": _("Not for your role"),
+                    "message": _("Your role may not open this page."),
+                }, status=403)
+            zone = _tenant_zone(principal.tenant)
+            with timezone.override(zone):
+                return view(request, *args, **kwargs)
 
         return wrapper
 

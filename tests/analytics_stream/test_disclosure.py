@@ -5,7 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics_stream.disclosure import THRESHOLD, suppress_breakdown, suppress_statistic
+from analytics_stream.disclosure import (
+    THRESHOLD,
+    suppress_breakdown,
+    suppress_statistic,
+    withheld_groups,
+)
 
 cells_strategy = st.dictionaries(st.sampled_from("ABCDEFGH"), st.integers(0, 40), min_size=1)
 
@@ -42,3 +47,28 @@ def test_without_a_total_only_small_cells_are_withheld(cells: dict[str, int]) ->
     shown = suppress_breakdown(cells)
     assert {c for c, v in shown.items() if v is None} == {
         c for c, n in cells.items() if 0 < n < THRESHOLD}
+
+
+groups_strategy = st.dictionaries(
+    st.sampled_from("ABCDEF"), st.frozensets(st.integers(0, 30), max_size=25), min_size=1)
+
+
+@given(groups_strategy)
+def test_withheld_groups_describe_no_small_number_of_people_together(
+        groups: dict[str, frozenset[int]]) -> None:
+    withheld = withheld_groups(groups, adds_up=True)
+    for code, people in groups.items():
+        assert code in withheld or not 0 < len(people) < THRESHOLD
+    together = set().union(*(groups[code] for code in withheld))
+    everyone = set().union(*groups.values())
+    if 0 < len(everyone) < THRESHOLD:
+        assert withheld == {code for code, people in groups.items() if people}
+    else:
+        assert not 0 < len(together) < THRESHOLD
+
+
+def test_a_person_in_two_withheld_groups_is_one_person() -> None:
+    shared = frozenset(range(6))
+    groups = {"big": frozenset(range(100, 130)), "x": shared, "y": shared}
+    assert withheld_groups(groups, adds_up=True) == {"big", "x", "y"}
+    assert withheld_groups(groups, adds_up=False) == {"x", "y"}

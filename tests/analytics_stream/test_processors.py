@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+from analytics_stream.clickhouse.sql.referrals import REFERRAL_FACT_COLUMNS, REFERRAL_FACTS_TABLE
 from analytics_stream.clickhouse.sql.sessions import (
     GROUP_SESSION_FACT_COLUMNS,
     GROUP_SESSION_FACTS_TABLE,
@@ -12,6 +13,8 @@ from analytics_stream.clickhouse.sql.sessions import (
 from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, VISIT_FACTS_TABLE
 from analytics_stream.processors import Rejected, Rows, process_message
 from intake import events
+from referrals.events import REFERRAL_EVENT_TYPES
+from referrals.workflow import Action
 from services.events.registry import example_messages
 
 
@@ -56,6 +59,50 @@ def test_a_group_session_becomes_one_row_with_its_size() -> None:
     named = dict(zip([name for name, _ in GROUP_SESSION_FACT_COLUMNS], row, strict=True))
     assert named["attendees"] == len(json.loads(raw)["data"]["attendee_pseudonyms"])
     assert named["topic"] == json.loads(raw)["data"]["topic"]
+
+
+def _referral_row(message: dict[str, object]) -> dict[str, object]:
+    rows = process_message(json.dumps(message).encode())
+    assert isinstance(rows, Rows)
+    [row] = rows.by_table[REFERRAL_FACTS_TABLE]
+    return dict(zip([name for name, _ in REFERRAL_FACT_COLUMNS], row, strict=True))
+
+
+def test_a_referral_step_becomes_one_fact_row_keyed_by_referral_and_version() -> None:
+    [raw] = example_messages(REFERRAL_EVENT_TYPES[Action.ACCEPT])
+    message = json.loads(raw)
+    message["aggregateversion"] = 3
+    row = _referral_row(message)
+    data = message["data"]
+    assert (row["tenant_id"], row["referral_id"], row["version"]) == (
+        "AL", data["referral_id"], 3)
+    assert row["event_id"] == message["id"]
+    assert (row["state"], row["action"], row["need"]) == (
+        "accepted", "accept", "skills:language-course")
+    # Partitioned by the month it was sent, which no later step changes.
+    assert (row["sent_date"], row["sent_at"]) == (
+        date(2008, 9, 1), datetime(2008, 9, 1, 10, tzinfo=UTC).replace(tzinfo=None))
+    assert row["answered_at"] == datetime(2008, 9, 2, 9, tzinfo=UTC).replace(tzinfo=None)
+    assert (row["suggestion_rank"], row["organization_name"]) == (1, data["organization_name"])
+
+
+def test_every_referral_step_is_a_row_and_rank_outside_the_suggestions_is_zero() -> None:
+    for event_type in REFERRAL_EVENT_TYPES.values():
+        [raw] = example_messages(event_type)
+        message = json.loads(raw)
+        message["data"]["suggestion_rank"] = None
+        row = _referral_row(message)
+        assert row["state"] == message["data"]["state"]
+        assert row["suggestion_rank"] == 0
+        assert (row["answered_at"] is None) == (message["data"]["answered_at"] is None)
+
+
+def test_a_draft_cancelled_before_sending_is_no_referral() -> None:
+    [raw] = example_messages(REFERRAL_EVENT_TYPES[Action.CANCEL])
+    message = json.loads(raw)
+    message["data"].update(sent_at=None, answered_at=None)
+    rows = process_message(json.dumps(message).encode())
+    assert isinstance(rows, Rows) and len(rows) == 0
 
 
 def test_client_events_become_no_rows() -> None:

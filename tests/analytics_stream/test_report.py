@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -14,9 +15,11 @@ import pytest
 from openpyxl import load_workbook
 
 from analytics_stream.figures import quarterly_figures
+from analytics_stream.referral_figures import referral_figures
 from analytics_stream.report import render
 from analytics_stream.statistics import Scope, summary
 from services.demo.calibrated import all_visit_records, calibrated_plan, centre_records
+from tests.analytics_stream.test_referral_figures import RECORDS
 
 TENANTS = ("AL", "BA", "HR", "ME", "MK", "RS", "XK")
 
@@ -59,3 +62,23 @@ def test_json_csv_and_xlsx_carry_the_same_figures(published: dict[str, Any]) -> 
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 2  # the text, then the charts
     with pytest.raises(ValueError, match="unknown format"):
         render(published, "docx")
+
+
+def test_the_referral_figures_follow_the_visits_in_every_format() -> None:
+    scope = Scope(tenants=("AL",), start=date(2008, 7, 1), end=date(2008, 7, 31))
+    shown = summary(scope, quarterly_figures([], centres=[]), referral_figures(RECORDS))
+    text = render(shown, "text").decode()
+    assert "8 referrals for 7 clients: 4 accepted, 1 declined, 1 still waiting" in text
+    assert "median time to answer 4 hours" in text
+    assert "first suggestion chosen in 6 referrals (75.0 %)" in text
+    assert "Tirana Language School 6 sent, 1 completed" in text
+    rows = dict(csv.reader(io.StringIO(render(shown, "csv").decode())))
+    assert (rows["referrals.sent"], rows["referrals.by_institution.1.name"]) == (
+        "8", "Adriatic Language Centre")
+    sheet = load_workbook(io.BytesIO(render(shown, "xlsx"))).active
+    assert sheet is not None
+    assert {r[0]: r[1] for r in sheet.iter_rows(min_row=2, values_only=True)}[
+        "referrals.top_suggestion.chosen_pct"] == 75.0
+    assert render(shown, "pdf").startswith(b"%PDF")
+    centre = summary(replace(scope, centre_id="c-1"), quarterly_figures([], centres=[]))
+    assert "Referrals: not applicable" in render(centre, "text").decode()

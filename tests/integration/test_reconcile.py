@@ -1,4 +1,5 @@
-"""`msc reconcile` on the real PostgreSQL and ClickHouse: equal figures pass, any gap is named."""
+"""`msc reconcile` on the real PostgreSQL and ClickHouse: equal figures pass, any gap is named,
+for visits per visit day and for referrals per day sent."""
 
 from __future__ import annotations
 
@@ -8,13 +9,21 @@ from datetime import date
 import pytest
 
 from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.sql.referrals import (
+    REFERRAL_FACTS_TABLE,
+    insert_referral_facts_sql,
+)
 from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE, insert_visit_facts_sql
 from analytics_stream.processors import Rows, process_message
 from analytics_stream.reconcile import Difference, reconcile
 from intake.models import Centre
+from referrals.events import REFERRAL_EVENT_TYPES
+from referrals.models import Referral
+from referrals.workflow import Action
 from services.events.envelope import envelope_to_json, new_envelope
 from services.outbox.models import OutboxEvent
 from services.tenancy.context import tenant_transaction
+from tests.analytics_stream.referral_mix import make_referrals
 from tests.conftest import require_component
 from tests.integration.keycloak_helpers import as_user
 from tests.pipeline_helpers import stream_outbox
@@ -69,3 +78,40 @@ def test_equal_figures_reconcile_and_a_stray_fact_is_named(clickhouse_database: 
     assert differences == [Difference("RS", DAY, "visits", 4, 5),
                            Difference("RS", DAY, "counselling", 2, 3),
                            Difference("RS", DAY, "returnees", 4, 5)]
+
+
+def test_referrals_reconcile_per_sent_day_and_a_changed_state_is_named(
+    clickhouse_database: str,
+) -> None:
+    require_component("keycloak")
+    mix = make_referrals()
+    stream_outbox(clickhouse_database, ("AL",))
+    stream_outbox(clickhouse_database, ("AL",))  # delivered twice: still equal
+    compared, differences = reconcile(tenants=["AL"], database=clickhouse_database)
+    with tenant_transaction("AL"):
+        days = {referral.sent_at.date() for referral in Referral.objects.all()
+                if referral.sent_at is not None}
+    assert (compared, differences) == (len(days), [])  # no visits: the days referrals were sent
+
+    # A later step PostgreSQL never took: a waiting referral declined, one version up.
+    waiting = mix.sent[10]
+    with tenant_transaction("AL"):
+        latest = OutboxEvent.objects.filter(envelope__subject=waiting).order_by(
+            "-sequence").first()
+        assert latest is not None
+    envelope = latest.envelope
+    message = envelope_to_json(new_envelope(
+        event_type=REFERRAL_EVENT_TYPES[Action.DECLINE], tenant_id="AL", subject=waiting,
+        aggregate_id=waiting, aggregate_version=envelope["aggregateversion"] + 1,
+        data={**envelope["data"], "action": "decline", "state": "declined",
+              "answered_at": envelope["data"]["sent_at"]}))
+    processed = process_message(message)
+    assert isinstance(processed, Rows)
+    clickhouse_client(clickhouse_database).execute(
+        insert_referral_facts_sql(clickhouse_database), processed.by_table[REFERRAL_FACTS_TABLE])
+
+    _, differences = reconcile(tenants=["AL"], database=clickhouse_database)
+    day = date.fromisoformat(envelope["data"]["sent_at"][:10])
+    assert differences == [Difference("AL", day, "referrals_answered", 10, 11),
+                           Difference("AL", day, "referrals_state_sent", 2, 1),
+                           Difference("AL", day, "referrals_state_declined", 2, 3)]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.sql.referrals import REFERRAL_FACT_COLUMNS, REFERRAL_FACTS_TABLE
 from analytics_stream.reconcile import reconcile
 from analytics_stream.replay import replay
 from intake.models import Centre
 from services.tenancy.context import tenant_transaction
+from tests.analytics_stream.referral_mix import make_referrals
 from tests.conftest import require_component
 from tests.integration.keycloak_helpers import as_user
 from tests.pipeline_helpers import stream_outbox
@@ -44,7 +46,7 @@ def test_replay_fills_an_empty_store_and_a_second_replay_changes_nothing(
     _record("BA", 5)
     assert reconcile(tenants=["AL", "BA"], database=clickhouse_database)[1]  # empty: differs
     first = replay(database=clickhouse_database)
-    assert (first.visits, first.sessions) == (17, 0)
+    assert (first.visits, first.sessions, first.referrals) == (17, 0, 0)
     # 14 tenant-days: AL visited on 9 days, BA on 5.
     assert reconcile(tenants=["AL", "BA"], database=clickhouse_database) == (14, [])
     replay(database=clickhouse_database)
@@ -70,3 +72,25 @@ def test_rebuild_drops_what_postgresql_never_had_and_keeps_what_was_streamed(
     assert differences == [], differences
     tables = {name for (name,) in client.execute("SHOW TABLES")}
     assert not {t for t in tables if t.endswith(("_rebuild", "_replaced"))}
+
+
+def _referral_facts(database: str) -> set[tuple[object, ...]]:
+    """Every referral fact as it reads, less what differs between deliveries of one step."""
+    names = ", ".join(name for name, _ in REFERRAL_FACT_COLUMNS if name != "event_id")
+    return set(clickhouse_client(database).execute(
+        f"SELECT {names} FROM {REFERRAL_FACTS_TABLE} FINAL"))  # noqa: S608 - constants
+
+
+def test_replayed_referral_facts_are_the_streamed_ones(clickhouse_database: str) -> None:
+    require_component("keycloak")
+    mix = make_referrals()
+    stream_outbox(clickhouse_database, ("AL",))
+    streamed = _referral_facts(clickhouse_database)
+    assert {fact[1] for fact in streamed} == set(mix.sent)  # drafts have no facts
+
+    result = replay(database=clickhouse_database, rebuild=True)
+    assert result.referrals == len(mix.sent)
+    assert _referral_facts(clickhouse_database) == streamed
+    replay(database=clickhouse_database)
+    assert _referral_facts(clickhouse_database) == streamed
+    assert reconcile(tenants=["AL"], database=clickhouse_database)[1] == []

@@ -1,14 +1,27 @@
-"""`/api/v1/stats/summary` on real ClickHouse: figures from recorded visits, who may see which,
-small cells withheld where a view crosses tenants or goes below one, bad parameters refused."""
+"""`/api/v1/stats/summary` on real ClickHouse: figures from recorded visits and sent referrals,
+who may see which, small cells withheld where a view crosses tenants or goes below one, bad
+parameters refused."""
 
 from __future__ import annotations
 
+import calendar
+import uuid
+from datetime import date
 from typing import Any
 
 import pytest
 
 from intake.models import Centre
+from referrals.models import Referral
 from services.tenancy.context import tenant_transaction
+from tests.analytics_stream.referral_mix import (
+    EXPECTED,
+    INSTITUTIONS,
+    NEED,
+    Mix,
+    make_referrals,
+    postgres_figures,
+)
 from tests.conftest import require_component
 from tests.integration.keycloak_helpers import as_user
 from tests.pipeline_helpers import stream_outbox
@@ -132,3 +145,54 @@ def test_an_unreachable_statistics_store_is_503(settings: Any) -> None:
     response = as_user("regional.monitor").get(f"/api/v1/stats/summary?{JULY}")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "statistics_unavailable"
+
+
+def _month_of(day: date) -> str:
+    last = calendar.monthrange(day.year, day.month)[1]
+    return f"from={day.replace(day=1)}&to={day.replace(day=last)}"
+
+
+@pytest.fixture
+def referred(clickhouse_database: str) -> Mix:
+    """AL's referrals in a known mix (tests.analytics_stream.referral_mix), streamed into
+    ClickHouse twice: an at-least-once pipeline delivers events more than once."""
+    require_component("keycloak")
+    mix = make_referrals()
+    stream_outbox(clickhouse_database, ("AL",))
+    stream_outbox(clickhouse_database, ("AL",))
+    return mix
+
+
+def test_a_tenant_sees_its_referrals_in_full_as_postgresql_has_them(referred: Mix) -> None:
+    body = as_user("counsellor.al").get(
+        f"/api/v1/stats/summary?{_month_of(referred.sent_on)}").json()
+    referrals = body["referrals"]
+    assert {name: referrals[name] for name in EXPECTED} == EXPECTED == postgres_figures()
+    # Every answer came within the test, seconds after sending.
+    assert referrals["median_hours_to_answer"] == 0.0
+    assert {row["name"]: row["sent"] for row in referrals["by_institution"]} == INSTITUTIONS
+    assert [(row["need"], row["sent"]) for row in referrals["by_need"]] == [(NEED, 14)]
+    assert [(row["tenant"], row["clients"]) for row in referrals["by_tenant"]] == [("AL", 14)]
+    with tenant_transaction("AL"):
+        first_choice = Referral.objects.filter(sent_at__isnull=False, suggestion_rank=1).count()
+    routing = referrals["top_suggestion"]
+    assert (routing["chosen"], routing["other"]) == (first_choice, 14 - first_choice)
+
+
+def test_the_region_sees_referrals_with_small_groups_withheld(referred: Mix) -> None:
+    body = as_user("regional.monitor").get(
+        f"/api/v1/stats/summary?{_month_of(referred.sent_on)}").json()
+    referrals = body["referrals"]
+    assert (referrals["sent"], referrals["clients"]) == (14, 14)
+    assert (referrals["accepted"], referrals["declined"], referrals["completed"]) == (
+        None, None, None)  # 8, 2 and 5 referrals
+    assert referrals["median_hours_to_answer"] == 0.0  # 10 answered clients
+    # 2 clients at the second institution: withheld, and the first with it (14 - 12 = 2).
+    shown = {row["name"]: row["sent"] for row in referrals["by_institution"]}
+    assert shown == dict.fromkeys(INSTITUTIONS)
+    assert [(row["need"], row["sent"]) for row in referrals["by_need"]] == [(NEED, 14)]
+    by_tenant = {row["tenant"]: row["sent"] for row in referrals["by_tenant"]}
+    assert by_tenant == {"AL": 14, "BA": 0, "HR": 0, "ME": 0, "MK": 0, "RS": 0, "XK": 0}
+    centre = as_user("regional.monitor").get(
+        f"/api/v1/stats/summary?{_month_of(referred.sent_on)}&centre_id={uuid.uuid4()}").json()
+    assert "per centre" in centre["referrals"]["not_applicable"]

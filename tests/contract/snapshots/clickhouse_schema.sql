@@ -18,6 +18,33 @@ PARTITION BY toYYYYMM(held_date)
 ORDER BY (tenant_id, session_id)
 SETTINGS index_granularity = 8192;
 
+CREATE TABLE {database}.referral_facts
+(
+    tenant_id String,
+    referral_id String,
+    version UInt64,
+    event_id String,
+    sent_date Date,
+    sent_at DateTime,
+    occurred_at DateTime,
+    answered_at Nullable(DateTime),
+    action String,
+    state String,
+    client_pseudonym String,
+    organization_id String,
+    organization_name String,
+    service_id String,
+    service_name String,
+    need String,
+    suggestion_rank UInt16,
+    outcome String,
+    ingested_at DateTime DEFAULT now()
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(sent_date)
+ORDER BY (tenant_id, referral_id)
+SETTINGS index_granularity = 8192;
+
 CREATE TABLE {database}.visit_facts
 (
     tenant_id String,

@@ -1,0 +1,1 @@
+"""Date and number formats for the languages Django has no locale data for (Montenegrin)."""

@@ -1,0 +1,1 @@
+"""Network faults on loopback: a TCP proxy the tests put between a component and its client."""
