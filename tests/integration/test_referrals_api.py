@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from intake.models import AuditEntry
 from referrals.events import REFERRAL_EVENT_TYPES
 from referrals.models import Notification, Referral, ReferralTransition
-from referrals.workflow import Action
+from referrals.workflow import Action, Actor, IllegalTransition, State, apply
 from services.outbox.models import OutboxEvent
 from services.tenancy.context import tenant_transaction
 from tests.conftest import require_component
@@ -167,3 +169,37 @@ def test_referral_to_a_foreign_client_or_service_is_refused(world: World) -> Non
         assert Referral.objects.count() == 0
         assert ReferralTransition.objects.count() == 0
         assert Notification.objects.count() == 0
+
+
+ACTORS = {"sender": "counsellor.al", "partner": "partner.al"}
+STEP_BODY = {"decline": {"reason": "full"}, "cancel": {"reason": "moved"},
+             "complete": {"outcome": "certificate"},
+             "not_complete": {"outcome": "dropped_out", "reason": "moved abroad"}}
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(sorted(ACTORS)),
+                                st.sampled_from([a.value for a in Action if a != Action.EXPIRE])),
+                      min_size=1, max_size=6))
+def test_the_api_follows_the_state_machine(world: World, steps: list[tuple[str, str]]) -> None:
+    """Random sequences of calls through the real API: each answer is what the diagram says,
+    a refused step changes nothing, and the state never leaves the diagram."""
+    referral = refer(world, send=False)
+    state = State.DRAFT
+    for actor, action in steps:
+        response = _act(ACTORS[actor], referral["id"], action, **STEP_BODY.get(action, {}))
+        try:
+            expected = apply(state, Action(action), Actor(actor),
+                             **STEP_BODY.get(action, {}))
+        except IllegalTransition:
+            # A partner never sees drafts: for it a draft is not there at all.
+            hidden = actor == "partner" and state == State.DRAFT
+            assert response.status_code == (404 if hidden else 409), (state, actor, action)
+            continue
+        assert response.status_code == 200, (state, actor, action, response.content)
+        state = expected
+        assert response.json()["state"] == state.value
+    seen = as_user("counsellor.al").get(f"/api/v1/referrals/{referral['id']}").json()
+    assert seen["state"] == state.value
+    assert len(seen["transitions"]) == seen["version"] - 1
