@@ -53,6 +53,13 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def _keyed(envelope: Envelope, **aggregate: str) -> dict[str, Any]:
+    """The columns every fact row starts with: tenant, the aggregate's id, its version (which
+    decides the row that wins) and the event's id."""
+    return {"tenant_id": envelope.tenantid, **aggregate, "version": envelope.aggregateversion,
+            "event_id": str(envelope.id)}
+
+
 def _in_order(row: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
     """`row` as the insert wants it: values in the table's column order, none missing."""
     return tuple(row[name] for name, _ in columns)
@@ -63,10 +70,7 @@ def visit_fact_row(envelope: Envelope, visit: intake_events.VisitRecorded) -> Vi
     profile = visit.profile
     recorded = visit.recorded_at or visit.occurred_at
     row = {
-        "tenant_id": envelope.tenantid,
-        "visit_id": visit.visit_id,
-        "version": envelope.aggregateversion,
-        "event_id": str(envelope.id),
+        **_keyed(envelope, visit_id=visit.visit_id),
         "recorded_date": recorded.astimezone(UTC).date(),
         "visit_date": visit.visit_date,
         "occurred_at": _naive_utc(visit.occurred_at),
@@ -100,10 +104,7 @@ def group_session_fact_row(envelope: Envelope,
                            session: intake_events.GroupSessionHeld) -> tuple[Any, ...]:
     """The `group_session_facts` row of one session, in `GROUP_SESSION_FACT_COLUMNS` order."""
     row = {
-        "tenant_id": envelope.tenantid,
-        "session_id": session.session_id,
-        "version": envelope.aggregateversion,
-        "event_id": str(envelope.id),
+        **_keyed(envelope, session_id=session.session_id),
         "held_date": session.held_at.astimezone(UTC).date(),
         "held_at": _naive_utc(session.held_at),
         "centre_id": session.centre_id,
@@ -125,10 +126,7 @@ def referral_fact_row(envelope: Envelope,
     if referral.sent_at is None:
         return None
     row = {
-        "tenant_id": envelope.tenantid,
-        "referral_id": referral.referral_id,
-        "version": envelope.aggregateversion,
-        "event_id": str(envelope.id),
+        **_keyed(envelope, referral_id=referral.referral_id),
         "sent_date": referral.sent_at.astimezone(UTC).date(),
         "sent_at": _naive_utc(referral.sent_at),
         "occurred_at": _naive_utc(referral.occurred_at),

@@ -1,5 +1,7 @@
 """`msc stream` on the real broker and ClickHouse: visit events become facts, exactly once in the
-figures, through redeliveries, corrections, undecodable messages and a SIGKILL of the worker."""
+figures, through redeliveries, corrections, undecodable messages and a SIGKILL of the worker; the
+referrals made through the API, relayed from the outbox, land once in their latest state, and
+agree with PostgreSQL however often (and in whatever order) their events arrive."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +21,23 @@ from kafka import KafkaProducer
 
 from analytics_stream.clickhouse.client import clickhouse_client
 from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
+from analytics_stream.reconcile import reconcile
 from intake.events import VISIT_CORRECTED, VISIT_RECORDED
 from services.conf import clickhouse_settings, kafka_settings
 from services.events.envelope import envelope_to_json, new_envelope
 from services.events.registry import example_messages
-from services.events.topics import DEADLETTER, VISITS, topic_name
+from services.events.topics import DEADLETTER, REFERRALS, VISITS, TopicContract, topic_name
 from services.metrics import collect
+from tests.analytics_stream.referral_mix import EXPECTED, make_referrals, postgres_figures
 from tests.conftest import require_component
-from tests.kafka_helpers import consume_topic, run_topics, stop_process, stream_process
+from tests.integration.keycloak_helpers import as_user
+from tests.kafka_helpers import (
+    consume_topic,
+    relay_process,
+    run_topics,
+    stop_process,
+    stream_process,
+)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -60,11 +72,11 @@ def _visit(tenant: str, visit_id: str, version: int = 1, day: str = "2008-07-01"
         subject=visit_id, aggregate_id=visit_id, aggregate_version=version, data=data))
 
 
-def _send(messages: list[tuple[str, bytes]]) -> None:
+def _send(messages: list[tuple[str, bytes]], contract: TopicContract = VISITS) -> None:
     producer = KafkaProducer(bootstrap_servers=kafka_settings()["BOOTSTRAP_SERVERS"], acks="all")
     try:
         for key, value in messages:
-            producer.send(topic_name(VISITS.name), key=key.encode(), value=value)
+            producer.send(topic_name(contract.name), key=key.encode(), value=value)
         producer.flush(timeout=30)
     finally:
         producer.close()
@@ -88,15 +100,15 @@ def _wait_for(database: str, expected: dict[tuple[str, str], int],
                                f"worker log:\n{log_path.read_text()[-4000:]}")
 
 
-def _wait_for_no_lag() -> None:
-    """The worker's committed offsets reach the end of the visits topic (metrics say lag 0)."""
-    def visits_lag() -> dict[tuple[str, int], int]:
+def _wait_for_no_lag(contract: TopicContract = VISITS) -> None:
+    """The worker's committed offsets reach the end of the topic (metrics say lag 0)."""
+    def topic_lag() -> dict[tuple[str, int], int]:
         lag = collect().consumer_lag or {}
-        return {key: value for key, value in lag.items() if key[0] == topic_name(VISITS.name)}
+        return {key: value for key, value in lag.items() if key[0] == topic_name(contract.name)}
 
-    wait_until(lambda: len(lag := visits_lag()) == VISITS.partitions and sum(lag.values()) == 0,
+    wait_until(lambda: len(lag := topic_lag()) == contract.partitions and sum(lag.values()) == 0,
                seconds=DEADLINE_SECONDS, interval=1.0,
-               failure=lambda: f"consumer lag stays at {visits_lag()}")
+               failure=lambda: f"consumer lag stays at {topic_lag()}")
 
 
 def test_visits_reach_clickhouse_once_through_redelivery_correction_and_a_crash(
@@ -134,3 +146,34 @@ def test_visits_reach_clickhouse_once_through_redelivery_correction_and_a_crash(
     assert {m.key: m.value for m in dead}["AL:x"] == b"{not json"  # passed on unchanged
     assert {dict(m.headers)["msc_source_topic"].decode() for m in dead} == {
         topic_name(VISITS.name)}
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "relay"])
+def test_referrals_reach_clickhouse_once_in_their_latest_state(pipeline: str,
+                                                                tmp_path: Path) -> None:
+    require_component("keycloak")
+    mix = make_referrals()
+    relay = relay_process(tmp_path / "relay.log", "--once")
+    assert relay.wait(DEADLINE_SECONDS) == 0, (tmp_path / "relay.log").read_text()[-4000:]
+    log_path = tmp_path / "stream.log"
+    worker = stream_process(log_path)
+    try:
+        _, differences = reconcile(tenants=["AL"], database=pipeline,
+                                   wait_seconds=DEADLINE_SECONDS)
+        assert differences == [], log_path.read_text()[-4000:]
+        # Every step delivered again, newest first: each referral's older versions now arrive
+        # after its latest one, and must change nothing.
+        relayed = consume_topic(topic_name(REFERRALS.name))
+        assert len(relayed) > len(mix.sent)
+        _send([(m.key, m.value) for m in reversed(relayed)], REFERRALS)
+        _wait_for_no_lag(REFERRALS)
+        assert worker.poll() is None, log_path.read_text()[-4000:]
+    finally:
+        stop_process(worker)
+    assert reconcile(tenants=["AL"], database=pipeline)[1] == []
+    [(facts, referrals)] = clickhouse_client(pipeline).execute(
+        "SELECT count(), uniqExact(referral_id) FROM referral_facts FINAL")
+    assert facts == referrals == len(mix.sent)  # drafts, sent or cancelled, have no facts
+    period = f"from={mix.sent_on}&to={mix.sent_on + timedelta(days=1)}"  # past midnight, too
+    answer = as_user("counsellor.al").get(f"/api/v1/stats/summary?{period}").json()
+    assert {name: answer["referrals"][name] for name in EXPECTED} == postgres_figures()
