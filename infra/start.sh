@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash infra/bootstrap.sh
+# The web pages' translations, compiled from their .po files in pure Python (no msgfmt).
+.venv/bin/python -m services.web.i18n compile
 exec .venv/bin/msc up "$@"

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash infra/bootstrap.sh
 bash infra/browser.sh
+# The web pages' translations, compiled from their .po files in pure Python (no msgfmt).
+.venv/bin/python -m services.web.i18n compile
 .venv/bin/msc stack up
 echo "== ruff"
 .venv/bin/ruff check .

@@ -1,4 +1,4 @@
-"""URL map: health probes, the versioned API and its OpenAPI schema."""
+"""URL map: health probes, the versioned API and its OpenAPI schema, the web pages."""
 
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -23,3 +23,6 @@ urlpatterns = [
     path("", include("analytics_stream.dashboard_urls")),
     path("api/v1/", include((api_v1, "v1"))),
 ]
+
+# A missing page, or another tenant's record, in the pages' layout and the user's language.
+handler404 = "services.web.home.not_found"

@@ -1,11 +1,11 @@
 """The pages' forms. They only shape input (text trimmed, lengths bounded, choices offered);
 whether a step is allowed and what it needs is decided by the service functions, whose
-objections come back beside the field they concern (`field_errors`)."""
+objections come back beside the field they concern (`add_service_objections`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxLengthValidator
@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from referrals.workflow import OUTCOMES
 from services.web.labels import OUTCOMES as OUTCOME_LABELS
 from services.web.labels import SPOKEN_LANGUAGES
+
+if TYPE_CHECKING:  # django-stubs' helper types; the stubs are a development dependency
+    from django_stubs_ext import StrOrPromise
 
 # Django's own messages exist in most of the languages but not Montenegrin: these replace them.
 _MESSAGES = {
@@ -35,7 +38,7 @@ SERVICE_OBJECTIONS: Mapping[str, str | Promise] = {
 TEXT_LIMIT = 2000
 
 
-def _text(label: str | Promise, *, required: bool = False, rows: int = 3) -> forms.CharField:
+def _text(label: StrOrPromise, *, required: bool = False, rows: int = 3) -> forms.CharField:
     return forms.CharField(
         label=label, required=required, strip=True,
         validators=[MaxLengthValidator(TEXT_LIMIT, message=_(
@@ -50,6 +53,13 @@ class PageForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.error_messages = {**field.error_messages, **_MESSAGES}
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Also tie each field to its message, so a screen reader reads them together."""
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
 
     def add_service_objections(self, fields: Mapping[str, Any],
                                names: Mapping[str, str] | None = None) -> None:
@@ -87,13 +97,18 @@ class ReferForm(PageForm):
                                       required=False)
     note = _text(_("Note for the institution"), rows=4)
 
-    def __init__(self, *args: Any, needs: Sequence[tuple[str, str | Promise]],
+    def __init__(self, *args: Any, needs: Sequence[tuple[str, StrOrPromise]],
                  services: Sequence[tuple[str, str]],
                  other_services: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["need"].choices = [("", _("Choose…")), *needs]
-        self.fields["service"].choices = [*services, (self.OTHER, _("Another service"))]
-        self.fields["other_service"].choices = [("", _("Choose…")), *other_services]
+        self._choose("need", [("", _("Choose…")), *needs])
+        self._choose("service", [*services, (self.OTHER, _("Another service"))])
+        self._choose("other_service", [("", _("Choose…")), *other_services])
+
+    def _choose(self, name: str, choices: Sequence[tuple[str, StrOrPromise]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        field.choices = list(choices)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

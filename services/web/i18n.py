@@ -185,7 +185,7 @@ def update_catalogs() -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=locale_name(language), domain=DOMAIN,
                               project="MSC platform", fuzzy=False)
-        catalog.update(template, no_fuzzy_matching=True)
+        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
         catalog.obsolete.clear()
         buffer = io.BytesIO()
         write_po(buffer, catalog, width=100, sort_output=True, ignore_obsolete=True)
@@ -216,7 +216,7 @@ def catalog_problems(catalog: Catalog,
     set of placeholders than the source has (a translation must fill in the same values)."""
     problems = []
     language = str(catalog.locale or "?")
-    for key, string in sorted(strings.items(), key=lambda item: item[0][1]):
+    for _key, string in sorted(strings.items(), key=lambda item: item[0][1]):
         where = ", ".join(f"{file}:{line}" for file, line in string.locations[:2])
         message = catalog.get(string.msgid, context=string.context)
         if message is None:

@@ -72,7 +72,7 @@ def layout(request: HttpRequest) -> dict[str, Any]:
         "principal": principal,
         "role_label": role_label(principal) if principal else "",
         "nav": navigation(principal, request.path),
-        "languages": [(code, name, html_lang(code)) for code, name in settings.LANGUAGES],
-        "language": language,
+        "site_languages": [(code, name, html_lang(code)) for code, name in settings.LANGUAGES],
+        "site_language": language,
         "html_lang": html_lang(language),
     }

@@ -6,7 +6,7 @@ stay in one language whatever `Accept-Language` a client sends.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 
 API_PREFIX = "/api/"
@@ -19,7 +19,8 @@ class PageLocaleMiddleware(LocaleMiddleware):
         if not request.path.startswith(API_PREFIX):
             super().process_request(request)
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(self, request: HttpRequest,
+                         response: HttpResponseBase) -> HttpResponseBase:
         if request.path.startswith(API_PREFIX):
             return response
         return super().process_response(request, response)

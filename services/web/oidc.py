@@ -24,7 +24,6 @@ import urllib.request
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from django.contrib.sessions.backends.base import SessionBase

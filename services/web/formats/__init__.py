@@ -1,1 +1,1 @@
-"""Date and number formats for the languages Django has no locale data for (Montenegrin)."""
+"""Date and number formats Django lacks: Montenegrin, and English written the European way."""

@@ -4,6 +4,8 @@ Numeric on purpose: Django has no Montenegrin month names, so a format with `F` 
 print them in English.
 """
 
+from __future__ import annotations
+
 DATE_FORMAT = "j. n. Y."
 TIME_FORMAT = "H:i"
 DATETIME_FORMAT = "j. n. Y. H:i"
