@@ -72,14 +72,16 @@ def print_welcome(*, demo: bool = False) -> None:
     print(  # noqa: T201
         f"""
 The MSC platform is running.
+  Web app        http://{cfg.host}:{cfg.api_port}/   (counsellors, managers, admins, partners:
+                 log in as counsellor.al or partner.al; language switch in the header)
   API            http://{cfg.host}:{cfg.api_port}/api/v1/me   (bearer token from Keycloak)
   Health         http://{cfg.host}:{cfg.api_port}/readyz
   OpenAPI        http://{cfg.host}:{cfg.api_port}/api/v1/schema
   Dashboard      http://{cfg.host}:{cfg.api_port}/dashboard/{period}
                  (log in as regional.monitor{demo_note})
   Keycloak       {cfg.keycloak_url}/admin   (admin / {cfg.keycloak_admin_password}, dev only)
-  Demo users     counsellor.al, manager.al, admin.al, partner.al ... for al ba hr xk mk me rs,
-                 and regional.monitor; password msc-dev-password (dev only)
+  Demo users     counsellor.al, manager.al, admin.al, partner.al, partner2.al ... for al ba hr
+                 xk mk me rs, and regional.monitor; password msc-dev-password (dev only)
 Get a token:
   curl -s -d grant_type=password -d client_id=msc-cli-dev -d username=counsellor.al \\
        -d password=msc-dev-password {cfg.keycloak_url}/realms/msc/protocol/openid-connect/token
