@@ -3,6 +3,11 @@
 A forged token with a made-up `kid` must not turn every request into a call to Keycloak, so a
 refresh for an unknown key happens at most once per `min_refresh_seconds`. The cache is per process:
 it holds only public keys that any worker can fetch again, never state another worker needs.
+
+When Keycloak cannot be reached, the keys already trusted keep answering, and after a failed fetch
+the next one waits `min_refresh_seconds` too: otherwise, once the cache had expired, every request
+would try again, and behind a firewall that drops packets each would wait the full fetch timeout
+(holding the lock, so every request of the process would queue behind it).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class JwksCache:
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
+        self._failed_at: float | None = None
         self._lock = threading.Lock()
         self.fetch_count = 0
 
@@ -83,16 +89,25 @@ class JwksCache:
             self._clock() - self._fetched_at >= self.min_refresh_seconds
         )
 
+    def _backing_off(self) -> bool:
+        """A fetch failed less than `min_refresh_seconds` ago and trusted keys can answer."""
+        return bool(self._keys) and self._failed_at is not None and (
+            self._clock() - self._failed_at < self.min_refresh_seconds
+        )
+
     def key_for(self, kid: str) -> jwt.PyJWK:
         """The key with this id: from the cache, or after at most one rate-limited refresh."""
         with self._lock:
             expired = self._fetched_at is None or (
                 self._clock() - self._fetched_at >= self.cache_seconds
             )
-            if expired or (kid not in self._keys and self._may_refresh()):
+            wanted = expired or (kid not in self._keys and self._may_refresh())
+            if wanted and not self._backing_off():
                 try:
                     self._refresh()
+                    self._failed_at = None
                 except KeySetUnavailable:
+                    self._failed_at = self._clock()
                     # Keycloak unreachable: keep validating with the keys we already trust.
                     if not self._keys:
                         raise

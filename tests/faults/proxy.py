@@ -235,6 +235,8 @@ class FaultProxy:
             self._cut = how
             if how is Cut.REFUSE:
                 await self._close_server()
+            elif self._server is None:
+                await self._listen()  # from refusing to resetting or black-holing
             return self._drop_all()
         return self._call(apply)
 

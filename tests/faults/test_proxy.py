@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -122,6 +123,10 @@ def test_refusing_cut_closes_the_port_and_restore_reopens_the_same_one(echo: int
         assert _is_broken(open_one)
         with pytest.raises(ConnectionRefusedError):
             _connect(proxy)
+        proxy.cut(Cut.RESET)  # from one kind of cut to another: listening again, resetting
+        with contextlib.suppress(ConnectionResetError), _connect(proxy) as reset:
+            assert _is_broken(reset)
+        assert proxy.stats().rejected == 1
         proxy.restore()
         assert proxy.port == port
         with _connect(proxy) as again:

@@ -1,0 +1,1 @@
+"""Security properties checked against the real components."""
