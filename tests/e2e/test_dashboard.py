@@ -4,8 +4,6 @@ it shows the figures, and follows new visits by itself within seconds. Saves a s
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,55 +11,16 @@ import pytest
 
 from intake.models import Centre
 from services.tenancy.context import tenant_transaction
-from tests.conftest import require_component, unavailable
-from tests.integration.keycloak_helpers import DEV_PASSWORD, admin_request, as_user
+from tests.e2e.conftest import keycloak_login
+from tests.integration.keycloak_helpers import as_user
 from tests.pipeline_helpers import stream_outbox
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.django_db(transaction=True, databases=["default", "relay"])]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOTS = Path(os.environ.get("MSC_TEST_ARTIFACTS", "/tmp/msc-test-artifacts"))  # noqa: S108
 MARCH = "from=2009-03-01&to=2009-03-31"
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        unavailable("Debian's chromium and chromium-driver are not installed (infra/test.sh does)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--window-size=1366,900", "--lang=en"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
-def web_client_redirect(live_server: Any) -> Iterator[str]:
-    """Let Keycloak send the browser back to this run's server (on a port of its own)."""
-    require_component("keycloak")
-    [client] = admin_request("GET", "/clients?clientId=msc-web")
-    allowed = f"{live_server.url}/*"
-    attributes = client.get("attributes", {})
-    after_logout = attributes.get("post.logout.redirect.uris", "")
-    admin_request("PUT", f"/clients/{client['id']}", {
-        **client, "redirectUris": [*client["redirectUris"], allowed],
-        "attributes": {**attributes, "post.logout.redirect.uris": f"{after_logout}##{allowed}"}})
-    try:
-        yield str(live_server.url)
-    finally:
-        admin_request("PUT", f"/clients/{client['id']}", client)
 
 
 def _visits(tenant: str, centre: str, first: int, count: int) -> None:
@@ -108,16 +67,8 @@ def test_the_regional_dashboard_logs_in_through_keycloak_and_follows_new_visits(
     stream_outbox(clickhouse_database, ("XK",))
 
     browser.get(f"{web_client_redirect}/dashboard/?{MARCH}")
+    keycloak_login(browser, "regional.monitor")
     wait = WebDriverWait(browser, 60)
-    wait.until(expected_conditions.presence_of_element_located((By.ID, "username")))
-    assert "/realms/msc/" in browser.current_url  # Keycloak's own login page
-    browser.find_element(By.ID, "username").send_keys("regional.monitor")
-    if not browser.find_elements(By.ID, "password"):
-        # With organizations on, Keycloak asks for the username first, then the password.
-        browser.find_element(By.ID, "kc-login").click()
-        wait.until(expected_conditions.presence_of_element_located((By.ID, "password")))
-    browser.find_element(By.ID, "password").send_keys(DEV_PASSWORD)
-    browser.find_element(By.ID, "kc-login").click()
     wait.until(expected_conditions.url_contains("/dashboard/"))
     _text_becomes(browser, "visits", "12", 20)
     assert browser.find_element(By.ID, "clients").text == "12"
