@@ -92,4 +92,7 @@ def test_the_deadline_uses_up_exactly_the_working_days_and_ends_on_one(
     sent_local, deadline_local = sent.astimezone(tz), deadline.astimezone(tz)
     assert working_days_between(sent_local.date(), deadline_local.date(), holidays) == days
     assert deadline_local.weekday() < 5 and deadline_local.date() not in holidays
-    assert deadline - sent >= timedelta(days=days)
+    # At least `days` days of the local calendar and clock; in absolute time a week with the
+    # spring clock change is an hour shorter (sent 01:00 Sunday, due 01:00 Monday: 23 hours).
+    wall_clock = deadline_local.replace(tzinfo=None) - sent_local.replace(tzinfo=None)
+    assert wall_clock >= timedelta(days=days)
