@@ -22,7 +22,7 @@ _CYRILLIC_TO_LATIN: dict[str, str] = {
 _LATIN_FOLDS: dict[str, str] = {"đ": "dj", "ß": "ss", "æ": "ae", "ø": "o", "ł": "l"}
 
 # Spellings people use interchangeably once diacritics are gone ("Dordevic" for "Đorđević").
-_EQUIVALENT_SPELLINGS: tuple[tuple[str, str], ...] = (("dj", "d"), ("dz", "z"), ("gj", "g"),
+EQUIVALENT_SPELLINGS: tuple[tuple[str, str], ...] = (("dj", "d"), ("dz", "z"), ("gj", "g"),
                                                       ("kj", "k"))
 
 SIMILARITY_THRESHOLD = 0.85
@@ -40,7 +40,7 @@ def name_key(name: str) -> str:
 
 
 def _loose(key: str) -> str:
-    for digraph, single in _EQUIVALENT_SPELLINGS:
+    for digraph, single in EQUIVALENT_SPELLINGS:
         key = key.replace(digraph, single)
     return key
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 # --- Code lists --------------------------------------------------------------------------------
@@ -248,29 +249,46 @@ DEFAULT_WEIGHTS = Weights(distance=0.35, capacity=0.25, waiting=0.2, record=0.2)
 # --- Outputs -----------------------------------------------------------------------------------
 
 
+#: A reason's values by name, JSON-ready (numbers, strings, lists of codes, None); shared by
+#: the results that are cached, so never changed after it is made.
+Params = Mapping[str, object]
+NO_PARAMS: Params = MappingProxyType({})
+
+
 class RuleResult(NamedTuple):
-    """One hard rule for one candidate: a failed rule excludes the service."""
+    """One hard rule for one candidate: a failed rule excludes the service.
+
+    `detail` is the reason in English (the API's words); `code` names the kind of reason and
+    `params` its values, so that a page can say the same in its reader's language.
+    """
 
     rule: str
     passed: bool
     detail: str
+    code: str
+    params: Params
 
     def explanation(self) -> dict[str, object]:
-        return {"rule": self.rule, "passed": self.passed, "detail": self.detail}
+        return {"rule": self.rule, "passed": self.passed, "detail": self.detail,
+                "code": self.code, "params": dict(self.params)}
 
 
 class ScoreComponent(NamedTuple):
-    """One weighted part of a score; contribution = value × normalised weight."""
+    """One weighted part of a score; contribution = value × normalised weight. `detail`,
+    `code` and `params` explain the value as `RuleResult`'s do."""
 
     name: str
     value: float
     weight: float
     contribution: float
     detail: str
+    code: str
+    params: Params
 
     def explanation(self) -> dict[str, object]:
         return {"name": self.name, "value": round(self.value, 4), "weight": round(self.weight, 4),
-                "contribution": round(self.contribution, 4), "detail": self.detail}
+                "contribution": round(self.contribution, 4), "detail": self.detail,
+                "code": self.code, "params": dict(self.params)}
 
 
 def _service_explanation(candidate: Candidate) -> dict[str, object]:
@@ -334,66 +352,84 @@ def _education_label(code: str) -> str:
 
 def _target_group_rule(groups: tuple[str, ...], client: frozenset[str]) -> RuleResult:
     if not groups:
-        return RuleResult(RULE_TARGET_GROUP, True, "service is open to every group")
+        return RuleResult(RULE_TARGET_GROUP, True, "service is open to every group",
+                          "target_group.open", NO_PARAMS)
     served = _listed(groups, TARGET_GROUPS)
     matching = [group for group in groups if group in client]
     if matching:
         return RuleResult(RULE_TARGET_GROUP, True,
-                          f"client is {_listed(matching, TARGET_GROUPS)}; service serves {served}")
+                          f"client is {_listed(matching, TARGET_GROUPS)}; service serves {served}",
+                          "target_group.match",
+                          {"client_groups": matching, "served": list(groups)})
     return RuleResult(RULE_TARGET_GROUP, False,
                       f"service serves only {served}; client is "
-                      f"{_listed(sorted(client), TARGET_GROUPS) if client else 'in none of these'}")
+                      f"{_listed(sorted(client), TARGET_GROUPS) if client else 'in none of these'}",
+                      "target_group.no_match",
+                      {"client_groups": sorted(client), "served": list(groups)})
 
 
 def _age_rule(age: int, minimum: int | None, maximum: int | None) -> RuleResult:
     if minimum is None and maximum is None:
-        return RuleResult(RULE_AGE, True, f"client is {age}; service has no age limit")
+        return RuleResult(RULE_AGE, True, f"client is {age}; service has no age limit",
+                          "age.no_limit", {"age": age})
     if minimum is not None and maximum is not None:
-        takes = f"{minimum}–{maximum}"
+        takes, code = f"{minimum}–{maximum}", "age.between"
     elif minimum is not None:
-        takes = f"{minimum} and over"
+        takes, code = f"{minimum} and over", "age.minimum"
     else:
-        takes = f"up to {maximum}"
+        takes, code = f"up to {maximum}", "age.maximum"
     passed = (minimum is None or age >= minimum) and (maximum is None or age <= maximum)
-    return RuleResult(RULE_AGE, passed, f"client is {age}; service takes {takes}")
+    return RuleResult(RULE_AGE, passed, f"client is {age}; service takes {takes}", code,
+                      {"age": age, "minimum": minimum, "maximum": maximum})
 
 
 def _education_rule(client_level: str, minimum: str) -> RuleResult:
     if not minimum:
-        return RuleResult(RULE_EDUCATION, True, "service has no minimum education")
+        return RuleResult(RULE_EDUCATION, True, "service has no minimum education",
+                          "education.none", NO_PARAMS)
     required = f"service requires {_education_label(minimum)} or higher"
     if not client_level:
         return RuleResult(RULE_EDUCATION, False,
-                          f"client's education level is not recorded; {required}")
+                          f"client's education level is not recorded; {required}",
+                          "education.not_recorded", {"minimum": minimum})
     passed = _ISCED_RANK[client_level] >= _ISCED_RANK[minimum]
     return RuleResult(RULE_EDUCATION, passed,
-                      f"client has {_education_label(client_level)}; {required}")
+                      f"client has {_education_label(client_level)}; {required}",
+                      "education.compared", {"client_level": client_level, "minimum": minimum})
 
 
 def _language_rule(languages: tuple[str, ...], client: tuple[str, ...],
                    client_set: frozenset[str]) -> RuleResult:
     if not languages:
-        return RuleResult(RULE_LANGUAGE, True, "service has no language requirement")
+        return RuleResult(RULE_LANGUAGE, True, "service has no language requirement",
+                          "language.none", NO_PARAMS)
     shared = [language for language in languages if language.casefold() in client_set]
     offered = _listed(languages)
     if shared:
         return RuleResult(RULE_LANGUAGE, True,
-                          f"client speaks {_listed(shared)}; service is offered in {offered}")
+                          f"client speaks {_listed(shared)}; service is offered in {offered}",
+                          "language.shared", {"shared": shared, "offered": list(languages)})
     return RuleResult(RULE_LANGUAGE, False,
-                      f"service is offered only in {offered}; client speaks {_listed(client)}")
+                      f"service is offered only in {offered}; client speaks {_listed(client)}",
+                      "language.not_offered",
+                      {"offered": list(languages), "client_languages": list(client)})
 
 
 def _capacity_rule(total: int | None, available: int | None, waiting_open: bool,
                    waiting: int) -> RuleResult:
     if available is None:
-        return RuleResult(RULE_CAPACITY, True, "capacity not tracked; assumed open")
+        return RuleResult(RULE_CAPACITY, True, "capacity not tracked; assumed open",
+                          "capacity.untracked", NO_PARAMS)
     if available > 0:
         of = f" of {total}" if total is not None else ""
-        return RuleResult(RULE_CAPACITY, True, f"{available}{of} seats free")
+        return RuleResult(RULE_CAPACITY, True, f"{available}{of} seats free", "capacity.free",
+                          {"available": available, "total": total})
     if waiting_open:
         return RuleResult(RULE_CAPACITY, True,
-                          f"no free seats, waiting list open ({waiting} waiting)")
-    return RuleResult(RULE_CAPACITY, False, "no free seats and the waiting list is closed")
+                          f"no free seats, waiting list open ({waiting} waiting)",
+                          "capacity.waiting_list", {"waiting": waiting})
+    return RuleResult(RULE_CAPACITY, False, "no free seats and the waiting list is closed",
+                      "capacity.closed", NO_PARAMS)
 
 
 # --- Score components --------------------------------------------------------------------------
@@ -422,28 +458,37 @@ def record_score(record: InstitutionRecord) -> float:
 def _record_component(record: InstitutionRecord, weight: float) -> ScoreComponent:
     value = record_score(record)
     if record.answered == 0 and record.finished == 0:
-        detail = "no referrals answered yet; neutral score"
-    else:
-        hours = record.median_hours_to_answer
-        speed = f"median answer {hours:.0f} h" if hours is not None else "answer time unknown"
-        detail = (f"accepted {record.accepted} of {record.answered} answered, completed "
-                  f"{record.completed} of {record.finished} finished, {speed} "
-                  f"(smoothed with {RECORD_PRIOR:.0f} neutral pseudo-referrals)")
-    return ScoreComponent("record", value, weight, value * weight, detail)
+        return ScoreComponent("record", value, weight, value * weight,
+                              "no referrals answered yet; neutral score", "record.none",
+                              NO_PARAMS)
+    hours = record.median_hours_to_answer
+    speed = f"median answer {hours:.0f} h" if hours is not None else "answer time unknown"
+    detail = (f"accepted {record.accepted} of {record.answered} answered, completed "
+              f"{record.completed} of {record.finished} finished, {speed} "
+              f"(smoothed with {RECORD_PRIOR:.0f} neutral pseudo-referrals)")
+    return ScoreComponent("record", value, weight, value * weight, detail, "record.history", {
+        "accepted": record.accepted, "answered": record.answered,
+        "completed": record.completed, "finished": record.finished,
+        "median_hours": None if hours is None else round(hours), "prior": round(RECORD_PRIOR)})
 
 
 def _capacity_component(total: int | None, available: int | None,
                         weight: float) -> ScoreComponent:
+    params: Params = NO_PARAMS
     if available is None:
         value, detail = UNTRACKED_CAPACITY_SCORE, "capacity not tracked; neutral score"
+        code = "seats.untracked"
     elif available <= 0:
         value, detail = 0.0, "no free seats; only the waiting list"
+        code = "seats.waiting_list_only"
     elif not total:
-        value, detail = 1.0, f"{available} seats free"
+        value, detail, code = 1.0, f"{available} seats free", "seats.free"
+        params = {"available": available}
     else:
         value = min(1.0, available / total)
-        detail = f"{available} of {total} seats free ({value:.0%})"
-    return ScoreComponent("capacity", value, weight, value * weight, detail)
+        detail, code = f"{available} of {total} seats free ({value:.0%})", "seats.free_share"
+        params = {"available": available, "total": total, "percent": round(value * 100)}
+    return ScoreComponent("capacity", value, weight, value * weight, detail, code, params)
 
 
 def expected_wait_days(total: int | None, available: int | None, queue: int,
@@ -459,22 +504,31 @@ def _waiting_component(total: int | None, available: int | None, queue: int,
                        intake: date | None, today: date, weight: float) -> ScoreComponent:
     days = expected_wait_days(total, available, queue, intake, today)
     value = 1.0 - min(days, WAIT_HORIZON_DAYS) / WAIT_HORIZON_DAYS
+    until: int | None = None
     if intake is None:
-        when = "next intake date unknown"
+        when, intake_kind = "next intake date unknown", "unknown"
     else:
         until = (intake - today).days
-        when = (f"next intake {intake.isoformat()} (in {until} days)" if until > 0
-                else f"intake open since {intake.isoformat()}" if until < 0
-                else "next intake today")
+        when, intake_kind = ((f"next intake {intake.isoformat()} (in {until} days)", "future")
+                             if until > 0
+                             else (f"intake open since {intake.isoformat()}", "past")
+                             if until < 0 else ("next intake today", "today"))
+    params = {"intake": intake_kind, "intake_date": intake.isoformat() if intake else None,
+              "in_days": until, "days": round(days), "queue": queue}
     if available is None or available > 0:
-        detail = f"not full, {when}; expected wait {days:.0f} days"
+        detail, code = f"not full, {when}; expected wait {days:.0f} days", "waiting.free"
     else:
         detail = (f"full with {queue} waiting, {when}; expected wait about {days:.0f} days")
-    return ScoreComponent("waiting", value, weight, value * weight, detail)
+        code = "waiting.full"
+    return ScoreComponent("waiting", value, weight, value * weight, detail, code, params)
 
 
-def _km_detail(whole_km: int, online: bool) -> str:
-    return f"{whole_km} km away, but offered online" if online else f"{whole_km} km away"
+def _km_detail(whole_km: int, online: bool) -> tuple[str, str, Params]:
+    """(detail, code, params) of a distance in whole kilometres."""
+    if online:
+        return (f"{whole_km} km away, but offered online", "distance.km_online",
+                {"km": whole_km})
+    return f"{whole_km} km away", "distance.km", {"km": whole_km}
 
 
 def _distance_component(local: bool, km: float | None, online: bool, municipality: str,
@@ -482,20 +536,23 @@ def _distance_component(local: bool, km: float | None, online: bool, municipalit
     """The reference version of the distance score; rank() inlines it for speed."""
     if local:
         return ScoreComponent("distance", 1.0, weight, weight,
-                              f"has a location in the client's municipality ({municipality})")
+                              f"has a location in the client's municipality ({municipality})",
+                              "distance.local", {"municipality": municipality})
     if km is None:
         if online:
             return ScoreComponent("distance", ONLINE_DISTANCE_FLOOR, weight,
                                   ONLINE_DISTANCE_FLOOR * weight,
-                                  "distance unknown; offered online")
+                                  "distance unknown; offered online", "distance.unknown_online",
+                                  NO_PARAMS)
         return ScoreComponent("distance", UNKNOWN_DISTANCE_SCORE, weight,
-                              UNKNOWN_DISTANCE_SCORE * weight, "distance unknown")
+                              UNKNOWN_DISTANCE_SCORE * weight, "distance unknown",
+                              "distance.unknown", NO_PARAMS)
     value = max(0.0, 1.0 - km / DISTANCE_HORIZON_KM)
     floored = online and value < ONLINE_DISTANCE_FLOOR
     if floored:
         value = ONLINE_DISTANCE_FLOOR
     return ScoreComponent("distance", value, weight, value * weight,
-                          _km_detail(int(km + 0.5), floored))
+                          *_km_detail(int(km + 0.5), floored))
 
 
 # --- Ranking -----------------------------------------------------------------------------------
@@ -563,7 +620,8 @@ def rank(candidates: Sequence[Candidate], client: ClientFacts, weights: Weights,
     free_waits: dict[date | None, ScoreComponent] = {}
     full_waits: dict[tuple[date | None, int, int | None], ScoreComponent] = {}
     record_parts: dict[int, ScoreComponent] = {}
-    km_details: tuple[dict[int, str], dict[int, str]] = ({}, {})  # by whole km; [1]: online
+    km_details: tuple[dict[int, tuple[str, str, Params]],
+                      dict[int, tuple[str, str, Params]]] = ({}, {})  # by whole km; [1]: online
     local_part = _distance_component(True, None, False, municipality, w_distance)
     unknown_parts = (_distance_component(False, None, False, municipality, w_distance),
                      _distance_component(False, None, True, municipality, w_distance))
@@ -645,11 +703,11 @@ def rank(candidates: Sequence[Candidate], client: ClientFacts, weights: Weights,
                 value = floor
             details = km_details[online]
             whole = int(km + 0.5)
-            detail = details.get(whole)
-            if detail is None:
-                detail = details[whole] = _km_detail(whole, online)
-            distance = new(ScoreComponent,
-                           ("distance", value, w_distance, value * w_distance, detail))
+            explained = details.get(whole)
+            if explained is None:
+                explained = details[whole] = _km_detail(whole, online)
+            distance = new(ScoreComponent, ("distance", value, w_distance, value * w_distance,
+                                            *explained))
 
         score = (distance.contribution + capacity.contribution + waiting.contribution
                  + record_part.contribution)

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from django.db.models import F, Func, QuerySet, Value
 from django.db.models.functions import Replace
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,12 +24,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from intake.models import Client, Visit
-from intake.names import _EQUIVALENT_SPELLINGS, name_key
+from intake.names import EQUIVALENT_SPELLINGS, name_key
 from intake.services import PERSONAL_FIELDS
 from referrals.models import Referral
 from referrals.selectors import staff_referrals
-from services.auth.tokens import Principal
-from services.web import labels
+from services.auth.tokens import Principal, Role
+from services.web import drafts, labels, visits
 from services.web.audit import audit_read
 from services.web.layout import STAFF
 from services.web.oidc import login_required, principal_of
@@ -54,13 +54,13 @@ class ClientQuery:
 
 def _loose(expression: F | Func) -> F | Func:
     """`name_key`'s loose form in SQL: "dordevic" finds "Đorđević" ("djordjevic")."""
-    for digraph, single in _EQUIVALENT_SPELLINGS:
+    for digraph, single in EQUIVALENT_SPELLINGS:
         expression = Replace(expression, Value(digraph), Value(single))
     return expression
 
 
 def _loose_word(word: str) -> str:
-    for digraph, single in _EQUIVALENT_SPELLINGS:
+    for digraph, single in EQUIVALENT_SPELLINGS:
         word = word.replace(digraph, single)
     return word
 
@@ -110,7 +110,8 @@ def search(request: HttpRequest) -> HttpResponse:
                fields=PERSONAL_FIELDS)
     return render(request, "web/clients/search.html", {
         "q": text, "searched": bool(query), "clients": shown,
-        "more": len(found) > RESULTS_SHOWN, "limit": RESULTS_SHOWN})
+        "more": len(found) > RESULTS_SHOWN, "limit": RESULTS_SHOWN,
+        "erased": "erased" in request.GET})
 
 
 @dataclass(frozen=True)
@@ -178,15 +179,33 @@ def category_label(client: Client) -> str | Promise:
     return labels.label(labels.CATEGORIES, client.category)
 
 
+# What the page says after a step taken elsewhere (`?registered=1` ...).
+_DONE = ("registered", "saved", "visit")
+
+
 @login_required(*STAFF)
 def client_page(request: HttpRequest, client_id: UUID) -> HttpResponse:
+    """The client and their timeline; posting the page's visit form records a visit
+    (`services.web.visits`), and a visit posted after the login ended comes back to check."""
     principal = principal_of(request)
     client = get_object_or_404(
         Client.objects.filter(tenant_id=principal.tenant, erased_at__isnull=True), id=client_id)
+    restored = None
+    if request.method == "POST":
+        form, saved = visits.record(principal, client, request.POST)
+        if saved:
+            url = reverse("web-client", args=[client.id])
+            return HttpResponseRedirect(f"{url}?visit=1#timeline-heading")
+    else:
+        restored = drafts.take(request, principal)
+        form = visits.visit_form(principal, restored=restored)
     audit_read(request, principal, action="read", client_ids=[client.id],
                fields=PERSONAL_FIELDS)
     referrals = (staff_referrals(principal).filter(client=client)
                  .select_related("service", "organization", "need").order_by("-created_at"))
+    done = next((name for name in _DONE if name in request.GET), "")
     return render(request, "web/clients/client.html", {
         "client": client, "category": category_label(client), "referrals": referrals,
-        "timeline": client_timeline(principal, client)})
+        "timeline": client_timeline(principal, client), "visit_form": form,
+        "restored": restored is not None, "done": done,
+        "may_erase": principal.has_role(Role.TENANT_ADMIN)})

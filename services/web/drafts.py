@@ -10,6 +10,7 @@ computer the next person to log in does not see it.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, QueryDict
@@ -60,3 +61,8 @@ def take(request: HttpRequest, principal: Principal) -> QueryDict | None:
     for name, values in fields.items():
         data.setlist(str(name), [str(value) for value in values])
     return data
+
+
+def initial_of(data: QueryDict) -> dict[str, Any]:
+    """Kept input as a form's initial values: one value, or the list of a multiple choice."""
+    return {name: values[0] if len(values) == 1 else values for name, values in data.lists()}

@@ -4,15 +4,21 @@ objections come back beside the field they concern (`add_service_objections`).""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
 
+from intake.models import Client
+from intake.services import CLIENT_FIELDS
 from referrals.workflow import OUTCOMES
+from services.web import labels
 from services.web.labels import OUTCOMES as OUTCOME_LABELS
 from services.web.labels import SPOKEN_LANGUAGES
 
@@ -47,7 +53,13 @@ def _text(label: StrOrPromise, *, required: bool = False, rows: int = 3) -> form
 
 
 class PageForm(forms.Form):
-    """A form whose every message comes from this app's catalogs."""
+    """A form whose every message comes from this app's catalogs.
+
+    No `required` attributes: a missing field is named by the server beside the field, in the
+    page's language and with the list of fields to correct, not by the browser's bubble (in the
+    browser's language, gone at the next key)."""
+
+    use_required_attribute = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,12 +73,18 @@ class PageForm(forms.Form):
             if name in self.fields:
                 self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}-error"
 
+    # This form's words for the services' objections, by the service's field name.
+    objections: Mapping[str, str | Promise] = {}
+
     def add_service_objections(self, fields: Mapping[str, Any],
                                names: Mapping[str, str] | None = None) -> None:
         """Show a service's ValidationError detail beside the fields it names."""
         for field, _detail in fields.items():
             target = (names or {}).get(field, field)
-            message = SERVICE_OBJECTIONS.get(field, _("This value is not valid."))
+            message = self.objections.get(field) or SERVICE_OBJECTIONS.get(
+                field, _("This value is not valid."))
+            if target in self.fields and target in self.errors:
+                continue  # one message beside a field is enough
             self.add_error(target if target in self.fields else None, str(message))
 
 
@@ -119,3 +137,346 @@ class ReferForm(PageForm):
     def chosen_service(self) -> str:
         service = str(self.cleaned_data["service"])
         return str(self.cleaned_data["other_service"]) if service == self.OTHER else service
+
+
+def _choices(mapping: Mapping[str, StrOrPromise], *, blank: bool = False
+             ) -> list[tuple[str, StrOrPromise]]:
+    return [*([("", _("Choose…"))] if blank else []), *mapping.items()]
+
+
+def codes(text: str) -> list[str]:
+    """Country or language codes typed with commas or spaces, as the API takes them: "de, it"
+    is ["DE", "IT"] (their validity is the API's to judge)."""
+    return [code.upper() for code in re.split(r"[\s,;]+", text) if code]
+
+
+class ContractForm(PageForm):
+    """A form whose input is then checked by the API's own serializer for the same change, so
+    the page accepts exactly what the API accepts; its objections come back beside the fields
+    (`objections` says them in the user's words)."""
+
+    def validated_by(self, contract: type[serializers.Serializer[Any]],
+                     data: Mapping[str, Any], *, names: Mapping[str, str] | None = None
+                     ) -> dict[str, Any] | None:
+        payload = contract(data=dict(data))
+        if payload.is_valid():
+            return dict(payload.validated_data)
+        self.add_service_objections(payload.errors, names)
+        return None
+
+
+class ConsentForm(PageForm):
+    """Registration's first step: nothing personal is typed before the client has agreed."""
+
+    agreed = forms.BooleanField(
+        label=_("The client has agreed that the centre keeps their personal data"))
+    scope = forms.ChoiceField(label=_("What the client agreed to"),
+                              choices=_choices(labels.CONSENT_SCOPES), widget=forms.RadioSelect,
+                              initial="service")
+
+
+def _line(label: StrOrPromise, *, required: bool = True, max_length: int = 200,
+          hint: StrOrPromise = "") -> forms.CharField:
+    attrs: dict[str, StrOrPromise] = {"autocomplete": "off"}
+    if hint:
+        attrs["placeholder"] = hint  # lazy: said in the language of the page showing it
+    return forms.CharField(label=label, required=required, max_length=max_length, strip=True,
+                           widget=forms.TextInput(attrs=attrs))
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class ClientForm(ContractForm):
+    """A client's record, registered or changed (`intake.client_apis.ClientInputSerializer`
+    judges it, as for the API)."""
+
+    given_name = _line(labels.CLIENT_FIELDS["given_name"], max_length=100)
+    family_name = _line(labels.CLIENT_FIELDS["family_name"], max_length=100)
+    sex = forms.ChoiceField(label=labels.CLIENT_FIELDS["sex"], choices=_choices(labels.SEXES),
+                            widget=forms.RadioSelect)
+    birth_year = forms.IntegerField(label=labels.CLIENT_FIELDS["birth_year"],
+                                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    birth_date = forms.DateField(label=labels.CLIENT_FIELDS["birth_date"], required=False,
+                                 widget=DateInput())
+    citizenship = _line(labels.CLIENT_FIELDS["citizenship"], max_length=2, hint="AL")
+    category = forms.ChoiceField(label=labels.CLIENT_FIELDS["category"],
+                                 choices=_choices(labels.CATEGORIES), widget=forms.RadioSelect)
+    municipality_code = _line(labels.CLIENT_FIELDS["municipality_code"], max_length=20,
+                              hint="AL-11")
+    urban = forms.ChoiceField(label=labels.CLIENT_FIELDS["urban"], widget=forms.RadioSelect,
+                              choices=[("true", _("Urban")), ("false", _("Rural"))])
+    education_level = forms.ChoiceField(label=labels.CLIENT_FIELDS["education_level"],
+                                        choices=_choices(labels.EDUCATION_LEVELS, blank=True))
+    employment_status = forms.ChoiceField(label=labels.CLIENT_FIELDS["employment_status"],
+                                          choices=_choices(labels.EMPLOYMENT, blank=True))
+    occupation_isco = forms.ChoiceField(label=labels.CLIENT_FIELDS["occupation_isco"],
+                                        required=False,
+                                        choices=_choices(labels.OCCUPATIONS, blank=True))
+    migration_intention = forms.ChoiceField(label=labels.CLIENT_FIELDS["migration_intention"],
+                                            choices=_choices(labels.INTENTIONS, blank=True))
+    preferred_destinations = _line(labels.CLIENT_FIELDS["preferred_destinations"],
+                                   required=False, hint="DE, IT")
+    permit_status = forms.ChoiceField(label=labels.CLIENT_FIELDS["permit_status"],
+                                      required=False,
+                                      choices=_choices(labels.PERMITS, blank=True))
+    phone = _line(labels.CLIENT_FIELDS["phone"], required=False, max_length=40)
+    email = _line(labels.CLIENT_FIELDS["email"], required=False)
+    address = _line(labels.CLIENT_FIELDS["address"], required=False, max_length=300)
+    # The version the user saw (changes only): a change based on an older one is refused.
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    objections = {
+        "birth_year": _("Give a year from 1900 to this year."),
+        "birth_date": _("The birth date must fall in the birth year."),
+        "citizenship": _("Give a two-letter country code, e.g. AL or DE."),
+        "preferred_destinations": _("Give two-letter country codes, e.g. DE, IT."),
+        "permit_status": _("Only immigrants have a permit status."),
+        "email": _("Give an e-mail address, e.g. name@example.org."),
+    }
+
+    FIELDS = CLIENT_FIELDS  # the record's fields as the service sets them
+
+    def contract_data(self) -> dict[str, Any]:
+        """The cleaned input in the API's shape (`ClientInputSerializer`)."""
+        data = self.cleaned_data
+        shaped = {name: data[name] for name in self.FIELDS}
+        shaped["citizenship"] = str(data["citizenship"]).upper()
+        shaped["urban"] = data["urban"] == "true"
+        shaped["birth_date"] = data["birth_date"].isoformat() if data["birth_date"] else None
+        shaped["preferred_destinations"] = codes(data["preferred_destinations"])
+        return shaped
+
+    @staticmethod
+    def initial_of(record: Client) -> dict[str, Any]:
+        """A stored client as the form's initial values."""
+        initial = {name: getattr(record, name) for name in ClientForm.FIELDS}
+        initial["urban"] = "true" if record.urban else "false"
+        initial["preferred_destinations"] = ", ".join(record.preferred_destinations)
+        initial["version"] = record.version
+        return initial
+
+
+class VisitForm(ContractForm):
+    """A visit in under a minute: the centre and the time are filled in, the rest is clicks."""
+
+    centre_id = forms.ChoiceField(label=_("Centre"))
+    occurred_at = forms.DateTimeField(label=_("When"), widget=DateTimeInput())
+    channel = forms.ChoiceField(label=_("Channel"), choices=_choices(labels.CHANNELS),
+                                widget=forms.RadioSelect, initial="in_person")
+    services = forms.MultipleChoiceField(label=_("Services given"),
+                                         choices=_choices(labels.VISIT_SERVICES),
+                                         widget=forms.CheckboxSelectMultiple)
+    topics = forms.MultipleChoiceField(label=_("Topics"), required=False,
+                                       choices=_choices(labels.TOPICS),
+                                       widget=forms.CheckboxSelectMultiple)
+    destinations_discussed = _line(_("Destinations discussed"), required=False, hint="DE, IT")
+    note = _text(_("Note"), rows=2)
+
+    objections = {
+        "centre_id": _("Choose an active centre of your service."),
+        "destinations_discussed": _("Give two-letter country codes, e.g. DE, IT."),
+        "services": _("Tick at least one service."),
+    }
+
+    def __init__(self, *args: Any, centres: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "visit-%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["centre_id"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        field.choices = list(centres)
+
+    def contract_data(self, client_id: str) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"client_id": client_id, "centre_id": data["centre_id"],
+                "occurred_at": data["occurred_at"].isoformat(), "channel": data["channel"],
+                "services": list(data["services"]), "topics": list(data["topics"]),
+                "destinations_discussed": codes(data["destinations_discussed"]),
+                "note": data["note"]}
+
+
+class CentreForm(ContractForm):
+    """A centre of the tenant, opened or changed (`intake.apis.CentreInputSerializer`)."""
+
+    name = _line(_("Name of the centre"))
+    municipality_code = _line(labels.CLIENT_FIELDS["municipality_code"], max_length=20,
+                              hint="AL-11")
+    kind = forms.ChoiceField(label=_("Kind"), choices=_choices(labels.CENTRE_KINDS))
+    active = forms.BooleanField(label=_("Open: visits can be recorded here"), required=False,
+                                initial=True)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    objections = {"name": _("Your service has a centre with this name already.")}
+    FIELDS = ("name", "municipality_code", "kind", "active")
+
+    def contract_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
+
+
+class GroupSessionForm(ContractForm):
+    """A group session of one centre and who attended, ticked from the centre's clients."""
+
+    topic = _line(_("Topic"))
+    held_at = forms.DateTimeField(label=_("When"), widget=DateTimeInput())
+    facilitators = _line(_("Facilitators"), required=False,
+                         hint=_("names, separated by commas"))
+    partner_institution = _line(_("Partner institution"), required=False)
+    attendee_ids = forms.MultipleChoiceField(label=_("Who attended"),
+                                             widget=forms.CheckboxSelectMultiple)
+
+    objections = {
+        "attendee_ids": _("Tick who attended."),
+        "centre_id": _("Choose an active centre of your service."),
+    }
+
+    def __init__(self, *args: Any, clients: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["attendee_ids"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        field.choices = list(clients)
+
+    def contract_data(self, centre_id: str) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"centre_id": centre_id, "topic": data["topic"],
+                "held_at": data["held_at"].isoformat(),
+                "facilitators": [name.strip() for name in data["facilitators"].split(",")
+                                 if name.strip()],
+                "partner_institution": data["partner_institution"],
+                "attendee_ids": list(data["attendee_ids"])}
+
+
+class AuditFilterForm(PageForm):
+    """Which entries of the audit log to show; every field may stay empty."""
+
+    actor = forms.ChoiceField(label=_("User"), required=False)
+    client = _line(_("Client: name or number"), required=False)
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, actors: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["actor"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        field.choices = [("", _("Everyone")), *((name, name) for name in actors)]
+
+
+class EraseForm(PageForm):
+    """Erasure's confirmation: the client's name typed again, so no slip erases someone."""
+
+    confirmation = _line(_("Type the client’s full name to confirm"))
+
+
+class ServiceForm(ContractForm):
+    """A directory service's capacity and eligibility (`referrals.directory_apis.
+    ServiceChangeSerializer` judges it, as for the API)."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=_choices(labels.SERVICE_STATUSES))
+    seats_total = forms.IntegerField(label=_("Seats in all"), required=False)
+    seats_available = forms.IntegerField(label=_("Free seats"), required=False)
+    waiting_list_open = forms.BooleanField(label=_("The waiting list is open"), required=False)
+    waiting_list_length = forms.IntegerField(label=_("People on the waiting list"))
+    next_intake_date = forms.DateField(label=_("Next intake"), required=False,
+                                       widget=DateInput())
+    minimum_age = forms.IntegerField(label=_("Minimum age"), required=False)
+    maximum_age = forms.IntegerField(label=_("Maximum age"), required=False)
+    minimum_education = forms.ChoiceField(
+        label=_("Minimum education"), required=False,
+        choices=[("", _("None")), *labels.EDUCATION_LEVELS.items()])
+    target_groups = forms.MultipleChoiceField(
+        label=_("Only for"), required=False, choices=_choices(labels.TARGET_GROUPS),
+        widget=forms.CheckboxSelectMultiple)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages it is offered in"), required=False,
+        choices=list(SPOKEN_LANGUAGES.items()), widget=forms.CheckboxSelectMultiple)
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    objections = {
+        "seats_total": _("Give a whole number, 0 or more."),
+        "seats_available": _("There cannot be more free seats than seats in all."),
+        "waiting_list_length": _("Give a whole number, 0 or more."),
+        "minimum_age": _("The minimum age cannot be above the maximum age."),
+        "maximum_age": _("Give an age from 0 to 130."),
+    }
+    FIELDS = ("status", "seats_total", "seats_available", "waiting_list_open",
+              "waiting_list_length", "next_intake_date", "minimum_age", "maximum_age",
+              "minimum_education", "target_groups", "languages")
+
+    def __init__(self, *args: Any, spoken: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["languages"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        known = dict(SPOKEN_LANGUAGES)
+        field.choices = [*known.items(), *((code, code) for code in spoken if code not in known)]
+
+    def contract_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in self.FIELDS}
+        data["next_intake_date"] = (data["next_intake_date"].isoformat()
+                                    if data["next_intake_date"] else None)
+        return data
+
+
+class PackageForm(PageForm):
+    """An HSDS data package to import: the JSON file or the zip of CSV files the export gives."""
+
+    package = forms.FileField(label=_("HSDS package: a JSON file, or a zip of CSV files"))
+
+
+class RoutingSettingsForm(ContractForm):
+    """The tenant's routing weights and referral deadline
+    (`referrals.directory_apis.RoutingSettingsSerializer` judges them, as for the API)."""
+
+    weight_distance = forms.FloatField(label=_("Distance"), localize=True)
+    weight_capacity = forms.FloatField(label=_("Free seats"), localize=True)
+    weight_waiting = forms.FloatField(label=_("Waiting time"), localize=True)
+    weight_record = forms.FloatField(label=_("Track record"), localize=True)
+    answer_working_days = forms.IntegerField(label=_("Working days a partner has to answer"))
+    holidays = forms.CharField(
+        label=_("Holidays: one date a line"), required=False,
+        widget=forms.Textarea(attrs={"rows": 6}))
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    objections = {
+        "weights": _("At least one weight must be above zero, and none below zero."),
+        "weight_distance": _("Give a number, 0 or more."),
+        "weight_capacity": _("Give a number, 0 or more."),
+        "weight_waiting": _("Give a number, 0 or more."),
+        "weight_record": _("Give a number, 0 or more."),
+        "answer_working_days": _("Give a number of working days from 1 to 60."),
+        "holidays": _("Give at most 400 holidays."),
+    }
+    WEIGHTS = ("weight_distance", "weight_capacity", "weight_waiting", "weight_record")
+
+    def clean_holidays(self) -> list[date]:
+        """Each line a date, as the user's language writes dates or as YYYY-MM-DD."""
+        days: list[date] = []
+        wrong: list[str] = []
+        reader = forms.DateField()
+        for line in str(self.cleaned_data.get("holidays") or "").splitlines():
+            if not line.strip():
+                continue
+            try:
+                days.append(reader.clean(line.strip()))
+            except forms.ValidationError:
+                wrong.append(line.strip())
+        if wrong:
+            raise forms.ValidationError(
+                _("Not a date: %(lines)s. Write one date a line, e.g. 2026-12-25."),
+                params={"lines": ", ".join(wrong)})
+        return days
+
+    def contract_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in (*self.WEIGHTS,
+                                                            "answer_working_days")}
+        data["holidays"] = [day.isoformat() for day in self.cleaned_data["holidays"]]
+        return data

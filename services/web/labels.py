@@ -5,6 +5,7 @@ names them, and a test checks that every code has a name here."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from referrals.workflow import Action, State
 from services.auth.tokens import Principal, Role
 
-Label = str | Promise
+if TYPE_CHECKING:  # django-stubs' lazy string type, which form fields take as a label
+    from django_stubs_ext import StrOrPromise
+
+    Label = StrOrPromise
+else:
+    Label = str | Promise
 
 STATES: Mapping[str, Label] = {
     State.DRAFT: _("Draft"),
@@ -102,6 +108,128 @@ CATEGORIES: Mapping[str, Label] = {
     "national": _("National"),
     "returnee": _("Returnee"),
     "immigrant": _("Immigrant"),
+}
+
+YES: Label = _("Yes")
+NO: Label = _("No")
+
+SEXES: Mapping[str, Label] = {
+    "female": _("Female"),
+    "male": _("Male"),
+    "other": _("Other"),
+}
+
+# ISCED 2011 levels.
+EDUCATION_LEVELS: Mapping[str, Label] = {
+    "isced0": _("Early childhood education"),
+    "isced1": _("Primary education"),
+    "isced2": _("Lower secondary education"),
+    "isced3": _("Upper secondary education"),
+    "isced4": _("Post-secondary non-tertiary education"),
+    "isced5": _("Short-cycle tertiary education"),
+    "isced6": _("Bachelor’s or equivalent"),
+    "isced7": _("Master’s or equivalent"),
+    "isced8": _("Doctoral or equivalent"),
+}
+
+EMPLOYMENT: Mapping[str, Label] = {
+    "employed": _("Employed"),
+    "unemployed": _("Unemployed"),
+    "self_employed": _("Self-employed"),
+    "student": _("Student"),
+    "inactive": _("Inactive"),
+}
+
+# ISCO-08 major groups.
+OCCUPATIONS: Mapping[str, Label] = {
+    "0": _("Armed forces occupations"),
+    "1": _("Managers"),
+    "2": _("Professionals"),
+    "3": _("Technicians and associate professionals"),
+    "4": _("Clerical support workers"),
+    "5": _("Service and sales workers"),
+    "6": _("Skilled agricultural, forestry and fishery workers"),
+    "7": _("Craft and related trades workers"),
+    "8": _("Plant and machine operators and assemblers"),
+    "9": _("Elementary occupations"),
+}
+
+INTENTIONS: Mapping[str, Label] = {
+    "labour": _("Labour migration"),
+    "study": _("Study"),
+    "family_reunion": _("Family reunion"),
+    "none": _("None"),
+    "undecided": _("Undecided"),
+}
+
+PERMITS: Mapping[str, Label] = {
+    "work_permit": _("Work permit holder"),
+    "residence_permit": _("Residence permit holder"),
+    "asylum_seeker": _("Asylum seeker"),
+    "refugee": _("Recognised refugee or subsidiary protection"),
+    "no_permit": _("No permit"),
+    "other": _("Other"),
+}
+
+CONSENT_SCOPES: Mapping[str, Label] = {
+    "service": _("Personal data for the services of the centre"),
+    "service_referral": _("Also shared with referral partners"),
+}
+
+CENTRE_KINDS: Mapping[str, Label] = {
+    "msc": _("Migrant Service Centre"),
+    "counter": _("Migration counter in a regional employment office"),
+}
+
+# The groups a directory service may be reserved for (routing's codes).
+TARGET_GROUPS: Mapping[str, Label] = {
+    "returnees": _("Returnees"),
+    "immigrants": _("Immigrants"),
+    "youth": _("Youth (15–29)"),
+    "unemployed": _("Unemployed"),
+    "long_term_unemployed": _("Long-term unemployed"),
+    "women": _("Women"),
+}
+
+SERVICE_STATUSES: Mapping[str, Label] = {
+    "active": _("Active"),
+    "inactive": _("Inactive"),
+    "defunct": _("Defunct"),
+    "temporarily closed": _("Temporarily closed"),
+}
+
+# What the audit log says someone did with personal data.
+AUDIT_ACTIONS: Mapping[str, Label] = {
+    "list": _("Saw in a list"),
+    "read": _("Opened"),
+    "create": _("Registered"),
+    "update": _("Changed"),
+    "erase": _("Erased"),
+    "referral_list": _("Saw in the referral inbox"),
+    "referral_read": _("Opened a referral"),
+}
+
+# The client record's fields, as forms and the audit log name them.
+CLIENT_FIELDS: Mapping[str, Label] = {
+    "given_name": _("Given name"),
+    "family_name": _("Family name"),
+    "sex": _("Sex"),
+    "birth_year": _("Birth year"),
+    "birth_date": _("Birth date"),
+    "citizenship": _("Citizenship"),
+    "category": _("Category"),
+    "municipality_code": _("Municipality"),
+    "urban": _("Urban or rural"),
+    "education_level": _("Education"),
+    "employment_status": _("Employment"),
+    "occupation_isco": _("Occupation"),
+    "migration_intention": _("Migration intention"),
+    "preferred_destinations": _("Preferred destinations"),
+    "permit_status": _("Permit status"),
+    "phone": _("Phone"),
+    "email": _("E-mail"),
+    "address": _("Address"),
+    "stays": _("Previous stays abroad"),
 }
 
 ROLES: Mapping[str, Label] = {

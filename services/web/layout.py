@@ -19,6 +19,8 @@ from services.auth.tokens import Principal, Role
 from services.web.labels import role_label
 
 STAFF = (Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
+MANAGERS = (Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
+ADMINS = (Role.TENANT_ADMIN,)
 STATISTICS = (*STAFF, Role.REGIONAL_MONITOR)
 
 # BCP 47 tags for `<html lang>` where Django's code leaves the script implicit.
@@ -37,6 +39,11 @@ _PAGES: tuple[tuple[str, str | Promise, tuple[str, ...]], ...] = (
     ("web-clients", _("Clients"), STAFF),
     ("web-referrals", _("Referrals"), STAFF),
     ("web-notifications", _("Notifications"), STAFF),
+    ("web-centres", _("Centres"), MANAGERS),
+    ("web-sessions", _("Group sessions"), MANAGERS),
+    ("web-activity", _("Activity"), ADMINS),
+    ("web-directory", _("Directory"), ADMINS),
+    ("web-routing-settings", _("Routing"), ADMINS),
     ("web-partner-inbox", _("Inbox"), (Role.PARTNER,)),
     ("dashboard", _("Statistics"), STATISTICS),
 )

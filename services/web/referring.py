@@ -28,6 +28,7 @@ from referrals.services import referral_create
 from referrals.suggestions import TENANT_LANGUAGES, RoutingRequest, suggest
 from referrals.taxonomy import SKILLS
 from services.web import drafts, labels
+from services.web.explanations import component_reason, rule_reason
 from services.web.forms import ReferForm
 from services.web.layout import STAFF
 from services.web.oidc import login_required, principal_of
@@ -69,7 +70,8 @@ class Explained:
 
 def explained(explanation: Mapping[str, Any]) -> Explained:
     """A page's view of `Suggestion.explanation()` / `Exclusion.explanation()`; also of the
-    ranking a referral keeps, so the counsellor sees later why they chose what they chose."""
+    ranking a referral keeps, so the counsellor sees later why they chose what they chose.
+    The reasons are in the reader's language (`services.web.explanations`)."""
     return Explained(
         service_id=str(explanation["service_id"]),
         service_name=str(explanation["service_name"]),
@@ -77,10 +79,10 @@ def explained(explanation: Mapping[str, Any]) -> Explained:
         eligible=bool(explanation.get("eligible", True)),
         rank=explanation.get("rank"), score=explanation.get("score"),
         rules=[RuleShown(labels.label(labels.RULES, str(r["rule"])), bool(r["passed"]),
-                         str(r["detail"])) for r in explanation.get("rules", [])],
+                         rule_reason(r)) for r in explanation.get("rules", [])],
         components=[ComponentShown(labels.label(labels.COMPONENTS, str(c["name"])),
                                    float(c["value"]), float(c["weight"]),
-                                   float(c["contribution"]), str(c["detail"]))
+                                   float(c["contribution"]), component_reason(c))
                     for c in explanation.get("components", [])])
 
 

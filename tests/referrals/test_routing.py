@@ -108,6 +108,45 @@ def test_the_eligible_nearer_freer_service_ranks_first_and_says_why() -> None:
     far_parts = {part.name: part for part in ranking.suggestions[1].components}
     assert far_parts["distance"].detail == "40 km away"
     assert far_parts["distance"].value == pytest.approx(1 - 40 / 150)
+    assert (far_parts["distance"].code, dict(far_parts["distance"].params)) == (
+        "distance.km", {"km": 40})
+
+
+def test_each_reason_has_a_code_and_values_to_say_it_in_any_language() -> None:
+    [best] = only(service(seats_available=15)).suggestions
+    why = best.explanation()
+    rules = {r["rule"]: (r["code"], r["params"])
+             for r in cast(list[dict[str, object]], why["rules"])}
+    assert rules == {
+        "eligibility.target_group": ("target_group.match", {
+            "client_groups": ["returnees", "youth"], "served": ["returnees", "youth"]}),
+        "eligibility.age": ("age.between", {"age": 27, "minimum": 18, "maximum": 35}),
+        "eligibility.education": ("education.compared",
+                                  {"client_level": "isced3", "minimum": "isced2"}),
+        "language": ("language.shared", {"shared": ["sq"], "offered": ["sq"]}),
+        "capacity": ("capacity.free", {"available": 15, "total": 20}),
+    }
+    parts = {c["name"]: (c["code"], c["params"])
+             for c in cast(list[dict[str, object]], why["components"])}
+    assert parts == {
+        "distance": ("distance.local", {"municipality": "AL-TIR"}),
+        "capacity": ("seats.free_share", {"available": 15, "total": 20, "percent": 75}),
+        "waiting": ("waiting.free", {"intake": "unknown", "intake_date": None, "in_days": None,
+                                     "days": 0, "queue": 0}),
+        "record": ("record.none", {}),
+    }
+    closed = service(minimum_age=40, maximum_age=None, minimum_education="isced8",
+                     target_groups=("immigrants",),
+                     languages=("de",), seats_available=0, waiting_list_open=False)
+    [exclusion] = only(closed, client=replace(CLIENT, education_level="")).excluded
+    assert [(r.code, dict(r.params)) for r in exclusion.rules] == [
+        ("target_group.no_match", {"client_groups": ["returnees", "unemployed", "women", "youth"],
+                                   "served": ["immigrants"]}),
+        ("age.minimum", {"age": 27, "minimum": 40, "maximum": None}),
+        ("education.not_recorded", {"minimum": "isced8"}),
+        ("language.not_offered", {"offered": ["de"], "client_languages": ["sq", "en"]}),
+        ("capacity.closed", {}),
+    ]
 
 
 @pytest.mark.parametrize(("changes", "rule", "detail"), [
@@ -422,12 +461,14 @@ def test_every_candidate_is_suggested_or_excluded_once_with_scores_in_order(
         assert sum(part.weight for part in suggestion.components) == pytest.approx(1.0)
         for part in suggestion.components:
             assert 0.0 <= part.value <= 1.0
+            assert part.code.split(".")[0] in {"distance", "seats", "waiting", "record"}
             assert part.contribution == pytest.approx(part.value * part.weight)
         total = sum(part.contribution for part in suggestion.components)
         assert suggestion.score == pytest.approx(total, abs=0.5e-4 + 1e-12)
         json.dumps(suggestion.explanation())
     for exclusion in ranking.excluded:
         assert [rule.rule for rule in exclusion.rules] == list(RULES)
+        assert all(rule.code for rule in exclusion.rules)
         assert exclusion.failed == [rule.rule for rule in exclusion.rules if not rule.passed]
         assert exclusion.failed
         json.dumps(exclusion.explanation())

@@ -86,12 +86,15 @@ def test_refer_with_the_suggestions_and_their_reasons_end_to_end(world: World) -
     assert f'value="{world.services["near"]}" checked' in page
     # Why: every rule the service passed and each weighted part of its score.
     for reason in ("Target group", "Age", "Education", "Language", "Free seats", "Distance",
-                   "Waiting time", "Track record", "client is 41; service takes 16 and over",
-                   "has a location in the client&#x27;s municipality (AL-11)"):
+                   "Waiting time", "Track record",
+                   "The client is 41; the service takes ages 16 and over.",
+                   "Has a location in the client’s municipality (AL-11).",
+                   "Free seats: 12 of 20 (60%).", "The client speaks shqip, English; "
+                   "the service is offered in shqip, English."):
         assert reason in page, reason
     excluded = re.findall(r'id="excluded-\d+" name="service" value="([^"]+)"', page)
     assert set(excluded) == {world.services["youth"], world.services["full"]}
-    assert "no free seats and the waiting list is closed" in page
+    assert "No free seats, and the waiting list is closed." in page
 
     sent = counsellor.post(url, {"need": LANGUAGE_COURSE, "languages": ["sq", "en"],
                                  "service": world.services["near"],

@@ -60,6 +60,9 @@ def test_albanian_with_its_numbers_and_the_counsellor_pages(world: World) -> Non
     refer_page = counsellor.get(f"/app/clients/{world.client_id}/refer",
                                 {"need": LANGUAGE_COURSE}).content.decode()
     assert "Largësia" in refer_page and "Vende të lira" in refer_page
+    # Routing's reasons too, from their codes.
+    assert "Klienti është 41 vjeç; shërbimi pranon moshat 16 e lart." in refer_page
+    assert "Ka një vendndodhje në bashkinë e klientit (AL-11)." in refer_page
     score = re.search(r"pikët (\d+[.,]\d\d)", refer_page)
     assert score is not None and "," in score.group(1)  # decimal comma in Albanian
 

@@ -27,6 +27,13 @@ def test_each_role_sees_only_its_pages(stack: None) -> None:
     partner = logged_in("partner.al").get("/app/partner/referrals").content.decode()
     assert _nav(partner) == ["/app/partner/referrals"]
     assert "partner.al · AL · Partner institution" in partner
+    manager = logged_in("manager.al").get("/app/centres").content.decode()
+    assert _nav(manager) == ["/app/clients", "/app/referrals", "/app/notifications",
+                             "/app/centres", "/app/sessions", "/dashboard/"]
+    admin = logged_in("admin.al").get("/app/admin/activity").content.decode()
+    assert _nav(admin)[3:] == ["/app/centres", "/app/sessions", "/app/admin/activity",
+                               "/app/admin/directory", "/app/admin/routing", "/dashboard/"]
+    assert 'href="/app/admin/activity" aria-current="page"' in admin
     regional = logged_in("regional.monitor")
     home = regional.get("/app/")
     assert home.status_code == 302 and home["Location"] == "/dashboard/"

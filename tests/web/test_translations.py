@@ -12,11 +12,14 @@ from django.conf import settings
 from django.utils import translation
 
 from intake import choices
-from referrals.routing import RULES
+from intake.models import CentreKind
+from intake.services import CLIENT_FIELDS
+from referrals import hsds, routing
+from referrals.routing import RULES, TARGET_GROUPS
 from referrals.taxonomy import SKILLS_TERMS
 from referrals.workflow import OUTCOMES, Action, State
 from services.auth.tokens import Role
-from services.web import labels
+from services.web import explanations, labels
 from services.web.i18n import (
     all_problems,
     catalog_languages,
@@ -87,8 +90,9 @@ def test_montenegrin_is_a_catalog_of_its_own() -> None:
 _DIGRAPHS = {"lj": "љ", "nj": "њ", "dž": "џ", "Lj": "Љ", "Nj": "Њ", "Dž": "Џ"}
 _LETTERS = dict(zip("abcčćdđefghijklmnoprsštuvzž", "абцчћдђефгхијклмнопрсштувзж", strict=True))
 _LETTERS.update({latin.upper(): cyrillic.upper() for latin, cyrillic in list(_LETTERS.items())})
-# Kept as they are in both scripts: placeholders and the platform's name.
-_VERBATIM = re.compile(r"%\([a-z_]+\)[sd]|MSC")
+# Kept as they are in both scripts: placeholders, the platform's name, the names of file
+# formats, country codes (typed in Latin letters whatever the script) and example addresses.
+_VERBATIM = re.compile(r"%\([a-z_]+\)[sd]|%%|MSC|HSDS|JSON|CSV|MB|\b[A-Z]{2}\b|\S+@\S+\.[a-z]+")
 
 
 def _to_cyrillic(text: str) -> str:
@@ -137,3 +141,31 @@ def test_every_code_the_pages_show_has_a_word() -> None:
     assert set(labels.TOPICS) == set(choices.Topic.values)
     assert set(labels.CATEGORIES) == set(choices.ClientCategory.values)
     assert set(labels.ROLES) == set(Role.ALL)
+    assert set(labels.SEXES) == set(choices.Sex.values)
+    assert set(labels.EDUCATION_LEVELS) == set(choices.EducationLevel.values)
+    assert set(labels.EMPLOYMENT) == set(choices.EmploymentStatus.values)
+    assert set(labels.OCCUPATIONS) == set(choices.IscoMajorGroup.values)
+    assert set(labels.INTENTIONS) == set(choices.MigrationIntention.values)
+    assert set(labels.PERMITS) == set(choices.PermitStatus.values)
+    assert set(labels.CONSENT_SCOPES) == set(choices.ConsentScope.values)
+    assert set(labels.CENTRE_KINDS) == set(CentreKind.values)
+    assert set(labels.TARGET_GROUPS) == set(TARGET_GROUPS)
+    assert set(labels.SERVICE_STATUSES) == set(hsds.STATUSES)
+    assert set(labels.CLIENT_FIELDS) == {*CLIENT_FIELDS, "stays"}
+
+
+def test_every_routing_reason_has_a_template_in_the_pages_languages() -> None:
+    source = Path(routing.__file__).read_text(encoding="utf-8")
+    codes = set(re.findall(r'"((?:target_group|age|education|language|capacity|distance|seats'
+                           r'|waiting|record)\.[a-z_]+)"', source))
+    assert len(codes) > 20
+    # The free seats read "N of M" or "N", whichever the values allow.
+    said = {*explanations.RULES, *explanations.COMPONENTS, "capacity.free", "seats.free"}
+    assert codes == said
+    reason = {"code": "age.between", "params": {"age": 41, "minimum": 16, "maximum": 64},
+              "detail": "client is 41; service takes 16–64"}
+    with translation.override("mk"):
+        assert explanations.rule_reason(reason) == (
+            "Клиентот има 41 години; услугата прима од 16 до 64 години.")
+    old = {"rule": "age", "passed": True, "detail": "client is 41; service takes 16–64"}
+    assert explanations.rule_reason(old) == "client is 41; service takes 16–64"

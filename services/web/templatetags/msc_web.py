@@ -42,3 +42,18 @@ def outcome_label(code: str) -> str:
 @register.filter
 def spoken_languages(codes: list[str]) -> str:
     return ", ".join(labels.SPOKEN_LANGUAGES.get(code, code) for code in codes)
+
+
+@register.filter
+def centre_kind(code: str) -> str:
+    return str(labels.label(labels.CENTRE_KINDS, code))
+
+
+@register.filter
+def service_status(code: str) -> str:
+    return str(labels.label(labels.SERVICE_STATUSES, code))
+
+
+@register.filter
+def yes_no(value: object) -> str:
+    return str(labels.YES if value else labels.NO)

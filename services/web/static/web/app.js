@@ -2,7 +2,10 @@
    - A form marked data-live-search="ID" shows its results while the user types: the page is
      fetched like the form would fetch it, and the element ID is swapped in (an aria-live
      region announces the count). If the login has ended, the page is opened normally, which
-     leads through the login page and back. */
+     leads through the login page and back.
+   - A field marked data-filter-for="ID" (hidden without this script) narrows the list ID of
+     checkboxes to the entries containing what is typed, case and diacritics aside; ticked
+     entries stay visible, so nothing ticked is hidden. */
 (function () {
   "use strict";
   if (!window.fetch || !window.DOMParser || !window.URLSearchParams) return;
@@ -38,8 +41,28 @@
     });
   }
 
+  function folded(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function listFilter(field) {
+    var list = document.getElementById(field.getAttribute("data-filter-for"));
+    var input = field.querySelector("input");
+    if (!list || !input) return;
+    field.hidden = false;
+    input.addEventListener("input", function () {
+      var wanted = folded(input.value.trim());
+      Array.prototype.forEach.call(list.querySelectorAll("li"), function (item) {
+        var box = item.querySelector("input");
+        var shown = !wanted || (box && box.checked) || folded(item.textContent).indexOf(wanted) >= 0;
+        item.hidden = !shown;
+      });
+    });
+  }
+
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-live-search]"), liveSearch);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-filter-for]"), listFilter);
     // After a failed submit, take the keyboard to the list of what to correct.
     var summary = document.querySelector(".error-summary");
     if (summary) summary.focus();
