@@ -33,6 +33,7 @@ from services.web import drafts, labels, visits
 from services.web.audit import audit_read
 from services.web.layout import STAFF
 from services.web.oidc import login_required, principal_of
+from services.web.registration import stay_value
 
 RESULTS_SHOWN = 50
 MIN_PHONE_DIGITS = 6
@@ -124,6 +125,7 @@ class Moment:
     details: list[str] = field(default_factory=list)
     state: str = ""
     link: str = ""
+    correct_link: str = ""  # where a visit recorded by itself is corrected
 
 
 def _words(mapping: Mapping[str, labels.Label], codes: list[str]) -> str:
@@ -141,7 +143,8 @@ def _visit_moment(visit: Visit) -> Moment:
                       % {"topic": visit.group_session.topic, "centre": visit.centre.name},
                       details)
     return Moment(visit.occurred_at, "visit",
-                  _("Visit at %(centre)s") % {"centre": visit.centre.name}, details)
+                  _("Visit at %(centre)s") % {"centre": visit.centre.name}, details,
+                  correct_link=reverse("web-visit-edit", args=[visit.id]))
 
 
 def _referral_moments(referral: Referral) -> list[Moment]:
@@ -180,7 +183,7 @@ def category_label(client: Client) -> str | Promise:
 
 
 # What the page says after a step taken elsewhere (`?registered=1` ...).
-_DONE = ("registered", "saved", "visit")
+_DONE = ("registered", "saved", "visit", "corrected")
 
 
 @login_required(*STAFF)
@@ -208,4 +211,6 @@ def client_page(request: HttpRequest, client_id: UUID) -> HttpResponse:
         "client": client, "category": category_label(client), "referrals": referrals,
         "timeline": client_timeline(principal, client), "visit_form": form,
         "restored": restored is not None, "done": done,
+        "stays": [stay_value(stay) for stay in client.stays.values(
+            "country", "purpose", "year_from", "year_to")],
         "may_erase": principal.has_role(Role.TENANT_ADMIN)})

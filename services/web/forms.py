@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -198,6 +199,30 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M")
 
 
+# A client's previous stays abroad as rows of the form: `stay-<row>-<part>`.
+STAY_PARTS = ("country", "purpose", "year_from", "year_to")
+STAY_ROWS_BLANK = 3  # empty rows offered; a stored record gets one more empty row than stays
+MAX_STAY_ROWS = 20
+_STAY_KEY = re.compile(r"^stay-(\d+)-(?:country|purpose|year_from|year_to)$")
+STAY_OBJECTIONS: Mapping[str, str | Promise] = {
+    "country": _("Give a two-letter country code, e.g. AL or DE."),
+    "purpose": _("Choose one of the options."),
+    "year_from": _("Give a year from 1900 to 2100."),
+    "year_to": _("Give a year from 1900 to 2100."),
+}
+
+
+def stay_field(row: int, part: str) -> str:
+    return f"stay-{row}-{part}"
+
+
+def _stay_rows_in(data: Mapping[str, Any] | None) -> int:
+    """How many stay rows the posted input (or initial values) has, within bounds."""
+    rows = [int(found.group(1)) + 1 for key in (data or {})
+            if (found := _STAY_KEY.match(str(key)))]
+    return min(max([STAY_ROWS_BLANK, *rows]), MAX_STAY_ROWS)
+
+
 class ClientForm(ContractForm):
     """A client's record, registered or changed (`intake.client_apis.ClientInputSerializer`
     judges it, as for the API)."""
@@ -248,6 +273,71 @@ class ClientForm(ContractForm):
 
     FIELDS = CLIENT_FIELDS  # the record's fields as the service sets them
 
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        # Previous stays abroad: rows of four fields, as many as the input has (at least three).
+        self.stay_rows = _stay_rows_in(data if data is not None else kwargs.get("initial"))
+        purposes = _choices(labels.STAY_PURPOSES, blank=True)
+        for row in range(self.stay_rows):
+            number = {"number": row + 1}
+            self.fields[stay_field(row, "country")] = _line(
+                gettext("Stay %(number)d: country") % number, required=False, max_length=2,
+                hint="DE")
+            self.fields[stay_field(row, "purpose")] = forms.ChoiceField(
+                label=gettext("Stay %(number)d: purpose") % number, required=False,
+                choices=purposes)
+            for part, words in (("year_from", gettext("Stay %(number)d: from (year)")),
+                                ("year_to", gettext("Stay %(number)d: to (year)"))):
+                self.fields[stay_field(row, part)] = forms.IntegerField(
+                    label=words % number, required=False,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+        for name in self.fields:  # the new fields' messages, too, from this app's catalogs
+            self.fields[name].error_messages = {**self.fields[name].error_messages,
+                                                **_MESSAGES}
+
+    def stay_rows_shown(self) -> list[list[forms.BoundField]]:
+        """The stay rows' fields, row by row, for the template."""
+        return [[self[stay_field(row, part)] for part in STAY_PARTS]
+                for row in range(self.stay_rows)]
+
+    def _filled_stay_rows(self) -> list[int]:
+        data = self.cleaned_data
+        return [row for row in range(self.stay_rows)
+                if any(data.get(stay_field(row, part)) not in (None, "")
+                       for part in STAY_PARTS)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for row in self._filled_stay_rows():  # a row begun needs its country and purpose
+            for part in ("country", "purpose"):
+                name = stay_field(row, part)
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, str(_MESSAGES["required"]))
+        return data
+
+    def add_service_objections(self, fields: Mapping[str, Any],
+                               names: Mapping[str, str] | None = None) -> None:
+        """A stay's objections go beside the field of its own row."""
+        rest = dict(fields)
+        stays = rest.pop("stays", None)
+        # DRF gives a list's objections by position, as a list or (newer) a dict.
+        by_position = (dict(enumerate(stays)) if isinstance(stays, list)
+                       else stays if isinstance(stays, Mapping) else None)
+        if by_position is not None:
+            filled = self._filled_stay_rows()
+            for position, problems in by_position.items():
+                if not isinstance(position, int) or not 0 <= position < len(filled):
+                    continue
+                row = filled[position]
+                for part in problems if isinstance(problems, Mapping) else ():
+                    name = stay_field(row, part)
+                    if name in self.fields and name not in self.errors:
+                        self.add_error(name, str(STAY_OBJECTIONS.get(
+                            part, _("This value is not valid."))))
+        elif stays is not None:
+            rest["stays"] = stays
+        super().add_service_objections(rest, names)
+
     def contract_data(self) -> dict[str, Any]:
         """The cleaned input in the API's shape (`ClientInputSerializer`)."""
         data = self.cleaned_data
@@ -256,15 +346,27 @@ class ClientForm(ContractForm):
         shaped["urban"] = data["urban"] == "true"
         shaped["birth_date"] = data["birth_date"].isoformat() if data["birth_date"] else None
         shaped["preferred_destinations"] = codes(data["preferred_destinations"])
+        shaped["stays"] = [
+            {"country": str(data[stay_field(row, "country")]).upper(),
+             "purpose": data[stay_field(row, "purpose")],
+             "year_from": data[stay_field(row, "year_from")],
+             "year_to": data[stay_field(row, "year_to")]}
+            for row in self._filled_stay_rows()]
         return shaped
 
     @staticmethod
     def initial_of(record: Client) -> dict[str, Any]:
-        """A stored client as the form's initial values."""
+        """A stored client as the form's initial values (one empty stay row more than stays)."""
         initial = {name: getattr(record, name) for name in ClientForm.FIELDS}
         initial["urban"] = "true" if record.urban else "false"
         initial["preferred_destinations"] = ", ".join(record.preferred_destinations)
         initial["version"] = record.version
+        stays = list(record.stays.all())
+        for row, stay in enumerate(stays):
+            for part in STAY_PARTS:
+                initial[stay_field(row, part)] = getattr(stay, part)
+        for part in STAY_PARTS:  # an empty row after the stays, so one more can be added
+            initial.setdefault(stay_field(len(stays), part), "")
         return initial
 
 
@@ -304,6 +406,21 @@ class VisitForm(ContractForm):
                 "services": list(data["services"]), "topics": list(data["topics"]),
                 "destinations_discussed": codes(data["destinations_discussed"]),
                 "note": data["note"]}
+
+
+class VisitCorrectionForm(VisitForm):
+    """A recorded visit corrected, based on the version the user saw
+    (`intake.visit_apis.VisitCorrectionSerializer` judges it, as for the API)."""
+
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    objections = {
+        **VisitForm.objections,
+        "non_field_errors": _("Nothing was changed: correct a value first."),
+    }
+
+    FIELDS = ("centre_id", "occurred_at", "channel", "services", "topics",
+              "destinations_discussed", "note")
 
 
 class CentreForm(ContractForm):
@@ -369,6 +486,76 @@ class AuditFilterForm(PageForm):
         field = self.fields["actor"]
         assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
         field.choices = [("", _("Everyone")), *((name, name) for name in actors)]
+
+
+class MonthInput(forms.TextInput):
+    input_type = "month"
+
+
+_QUARTER = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+LONGEST_MONTHS = 60  # the statistics answer for at most five years
+
+
+def _month_of(text: str) -> date | None:
+    found = _MONTH.match(text)
+    if not found or not 1 <= int(found.group(2)) <= 12:  # noqa: PLR2004 - months of a year
+        return None
+    year = int(found.group(1))
+    return date(year, int(found.group(2)), 1) if FIRST_YEAR <= year <= LAST_YEAR else None
+
+
+class PeriodForm(PageForm):
+    """The period of a centre's figures: a quarter ("2026Q4"), or whole months from and to
+    ("2026-01" to "2026-06"); the statistics withhold small cells only over whole months."""
+
+    quarter = _line(_("Quarter"), required=False, max_length=10, hint="2026Q4")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # `from` and `to` as the statistics API calls them (Python keywords, so set here).
+        self.fields["from"] = forms.CharField(label=_("From month"), required=False,
+                                              widget=MonthInput())
+        self.fields["to"] = forms.CharField(label=_("To month"), required=False,
+                                            widget=MonthInput())
+        for field in self.fields.values():
+            field.error_messages = {**field.error_messages, **_MESSAGES}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = str(data.get("from") or "").strip(), str(data.get("to") or "").strip()
+        if first or last:
+            start, end = _month_of(first), _month_of(last)
+            for name, text, month in (("from", first, start), ("to", last, end)):
+                if month is None:
+                    self.add_error(name, str(_("Give a month, e.g. 2026-01.") if text
+                                             else _MESSAGES["required"]))
+            if start is not None and end is not None:
+                months = (end.year - start.year) * 12 + end.month - start.month
+                if months < 0:
+                    self.add_error("to", str(_("The last month cannot be before the first.")))
+                elif months >= LONGEST_MONTHS:
+                    self.add_error("to", str(_("Choose at most five years.")))
+                else:
+                    data["period"] = (start, end)
+        elif data.get("quarter"):
+            found = _QUARTER.match(str(data["quarter"]))
+            year = int(found.group(1)) if found else 0
+            if found is None or not FIRST_YEAR <= year <= LAST_YEAR:
+                self.add_error("quarter", str(_("Give a quarter, e.g. 2026Q4.")))
+            else:
+                last_month = 3 * int(found.group(2))
+                data["period"] = (date(year, last_month - 2, 1), date(year, last_month, 1))
+        return data
+
+    def months(self) -> tuple[date, date] | None:
+        """The first days of the first and the last month asked for; None if none was (or
+        what was asked is not a period)."""
+        if not self.is_valid():
+            return None
+        period = self.cleaned_data.get("period")
+        return period if isinstance(period, tuple) else None
 
 
 class EraseForm(PageForm):

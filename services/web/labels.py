@@ -162,6 +162,14 @@ INTENTIONS: Mapping[str, Label] = {
     "undecided": _("Undecided"),
 }
 
+STAY_PURPOSES: Mapping[str, Label] = {
+    "work": _("Work"),
+    "asylum": _("Asylum"),
+    "study": _("Study"),
+    "family": _("Family"),
+    "other": _("Other"),
+}
+
 PERMITS: Mapping[str, Label] = {
     "work_permit": _("Work permit holder"),
     "residence_permit": _("Residence permit holder"),

@@ -13,6 +13,7 @@ person" confirmation, a stale version (`VersionConflict`) with both versions sid
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -74,10 +75,27 @@ def consent_of(data: QueryDict, principal: Principal) -> Consent | None:
     return Consent(datetime.fromisoformat(str(signed["at"])), str(signed["scope"]))
 
 
+def stay_value(stay: Mapping[str, Any]) -> str:
+    """A previous stay abroad as a person reads it: "DE, Work, 2015–2018"."""
+    years = "–".join(str(stay[end]) for end in ("year_from", "year_to")
+                     if stay.get(end) is not None)
+    parts = [str(stay["country"]), str(labels.label(labels.STAY_PURPOSES, stay["purpose"])),
+             years]
+    return ", ".join(part for part in parts if part)
+
+
+def stays_of(client: Client) -> list[dict[str, Any]]:
+    """The client's stored stays in the API's shape."""
+    return [{"country": s.country, "purpose": s.purpose, "year_from": s.year_from,
+             "year_to": s.year_to} for s in client.stays.all()]
+
+
 def client_value(name: str, value: Any) -> str:
     """A field's value as a person reads it, whether stored or typed."""
     if value is None or value in ("", []):
         return "–"
+    if name == "stays":
+        return "; ".join(stay_value(stay) for stay in value)
     if name in _CODED:
         return str(labels.label(_CODED[name], str(value)))
     if name == "urban":
@@ -162,8 +180,10 @@ def _live_client(principal: Principal, client_id: UUID) -> Client:
 
 def _conflict(client: Client, form: ClientForm) -> list[Difference]:
     theirs = {name: getattr(client, name) for name in ClientForm.FIELDS}
+    theirs["stays"] = stays_of(client)
     yours = form.contract_data()
-    return differences(((name, labels.CLIENT_FIELDS[name]) for name in ClientForm.FIELDS),
+    return differences(((name, labels.CLIENT_FIELDS[name])
+                        for name in (*ClientForm.FIELDS, "stays")),
                        theirs, yours, client_value)
 
 

@@ -18,6 +18,7 @@ from services.web import (
     registration,
     routing_settings,
     sent_referrals,
+    visits,
 )
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("app/clients/<uuid:client_id>/edit", registration.edit, name="web-client-edit"),
     path("app/clients/<uuid:client_id>/erase", erasure.erase, name="web-client-erase"),
     path("app/clients/<uuid:client_id>/refer", referring.refer, name="web-refer"),
+    path("app/visits/<uuid:visit_id>/edit", visits.correct, name="web-visit-edit"),
     path("app/referrals", sent_referrals.overview, name="web-referrals"),
     path("app/referrals/<uuid:referral_id>", sent_referrals.referral, name="web-referral"),
     path("app/notifications", sent_referrals.notifications, name="web-notifications"),

@@ -23,6 +23,7 @@ from intake.services import (
 )
 from services.auth.tokens import Principal, Role
 from services.tenancy.context import tenant_transaction
+from services.web.centre_figures import quarter_of
 from tests.pipeline_helpers import stream_outbox
 from tests.web.conftest import logged_in
 
@@ -173,3 +174,65 @@ def test_counsellors_and_other_tenants_are_refused(stack: None) -> None:
         assert serbian.get(url).status_code == 404, url
     assert "Tirana MSC" not in serbian.get("/app/centres").content.decode()
     assert str(tirana.id) not in serbian.get("/app/sessions/new").content.decode()
+
+
+def _asked_periods(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The periods the figures page asks the statistics for (an empty summary each time)."""
+    asked: list[tuple[str, str]] = []
+
+    def summary(_principal: Principal, query: dict[str, str]) -> dict[str, object]:
+        asked.append((query["from"], query["to"]))
+        return {"clients": 0, "visits": 0, "services": {}, "group_sessions": []}
+
+    monkeypatch.setattr("services.web.centre_figures.summary_for", summary)
+    return asked
+
+
+def test_the_figures_of_a_chosen_period(stack: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    tirana = _centre()
+    asked = _asked_periods(monkeypatch)
+    manager = logged_in("manager.al")
+    url = f"/app/centres/{tirana.id}/figures"
+    start, end = quarter_of(timezone.localdate())
+    page = manager.get(url).content.decode()
+    assert asked.pop() == (start.isoformat(), end.isoformat())
+    assert f'name="quarter" value="{start.year}Q{(start.month - 1) // 3 + 1}"' in page
+    answer = manager.get(url, {"quarter": "2025q2"})
+    assert answer.status_code == 200 and asked.pop() == ("2025-04-01", "2025-06-30")
+    assert 'name="quarter" value="2025q2"' in answer.content.decode()
+    manager.get(url, {"from": "2024-11", "to": "2025-02"})
+    assert asked.pop() == ("2024-11-01", "2025-02-28")
+
+
+def test_a_period_that_is_none_shows_the_current_quarter_and_says_why(
+        stack: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    tirana = _centre()
+    asked = _asked_periods(monkeypatch)
+    manager = logged_in("manager.al")
+    url = f"/app/centres/{tirana.id}/figures"
+    start, end = quarter_of(timezone.localdate())
+    for query, field, message in (
+            ({"quarter": "2025Q5"}, "id_quarter", "Give a quarter, e.g. 2026Q4."),
+            ({"quarter": "'; drop"}, "id_quarter", "Give a quarter, e.g. 2026Q4."),
+            ({"from": "2025-13", "to": "2025-12"}, "id_from", "Give a month, e.g. 2026-01."),
+            ({"from": "2025-03"}, "id_to", "Fill in this field."),
+            ({"from": "2025-06", "to": "2025-01"}, "id_to",
+             "The last month cannot be before the first."),
+            ({"from": "2010-01", "to": "2025-12"}, "id_to", "Choose at most five years.")):
+        answer = manager.get(url, query)
+        page = answer.content.decode()
+        assert answer.status_code == 200, query
+        assert asked.pop() == (start.isoformat(), end.isoformat()), query
+        found = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', page)
+        assert found and found.group(1).strip() == message, query
+        assert "This quarter, from" in page
+
+
+def test_a_chosen_period_of_another_tenants_centre_is_refused(stack: None) -> None:
+    tirana = _centre()
+    serbian = logged_in("manager.rs")
+    assert serbian.get(f"/app/centres/{tirana.id}/figures",
+                       {"quarter": "2025Q1"}).status_code == 404
+    counsellor = logged_in("counsellor.al")
+    assert counsellor.get(f"/app/centres/{tirana.id}/figures",
+                          {"quarter": "2025Q1"}).status_code == 403

@@ -14,7 +14,13 @@ import pytest
 from django.test import Client as Browser
 
 from intake.models import AuditEntry, Client, Visit
-from intake.services import RequestOrigin, centre_create, client_update
+from intake.services import (
+    RequestOrigin,
+    centre_create,
+    client_update,
+    visit_correct,
+    visit_record,
+)
 from services.auth.tokens import Principal, Role
 from services.tenancy.context import tenant_transaction
 from tests.referral_world import World, register_client
@@ -210,3 +216,141 @@ def test_others_may_not_register_or_change_clients(world: World) -> None:
         assert not AuditEntry.objects.filter(actor_username="counsellor.rs").exists()
     [client] = _clients(id=world.client_id)
     assert client.version == 1
+
+
+def test_previous_stays_abroad_are_rows_of_the_record(stack: None) -> None:
+    counsellor = logged_in("counsellor.al")
+    consent = _consented(counsellor)
+    form = counsellor.get(NEW)  # the consent step; the details step shows three blank rows
+    assert form.status_code == 200
+    details = counsellor.post(NEW, {"step": "consent", "agreed": "on",
+                                    "scope": "service"}).content.decode()
+    assert 'name="stay-2-country"' in details and 'name="stay-3-country"' not in details
+    stays = {"stay-0-country": "de", "stay-0-purpose": "work", "stay-0-year_from": "2015",
+             "stay-0-year_to": "2018", "stay-1-country": "D1", "stay-1-purpose": "study",
+             "stay-2-year_from": "2020"}
+    page = counsellor.post(NEW, {**DETAILS, "consent": consent, **stays}).content.decode()
+    # Each objection beside its own row's field, the input kept.
+    assert _field_error(page, "id_stay-2-country") == "Fill in this field."
+    assert _field_error(page, "id_stay-2-purpose") == "Fill in this field."
+    assert 'value="D1"' in page and 'value="2015"' in page
+    page = counsellor.post(NEW, {**DETAILS, "consent": consent, **stays,
+                                 "stay-2-year_from": ""}).content.decode()
+    assert _field_error(page, "id_stay-1-country") == (
+        "Give a two-letter country code, e.g. AL or DE.")
+    assert 'id="id_stay-0-country-error"' not in page
+    assert not _clients(family_name="Krasniqi")
+    page = counsellor.post(NEW, {**DETAILS, "consent": consent, **stays,
+                                 "stay-2-year_from": "", "stay-1-country": "it",
+                                 "stay-1-year_from": "1800"}).content.decode()
+    assert _field_error(page, "id_stay-1-year_from") == "Give a year from 1900 to 2100."
+    saved = counsellor.post(NEW, {**DETAILS, "consent": consent, **stays,
+                                  "stay-2-year_from": "", "stay-1-country": "it"})
+    assert saved.status_code == 302
+    [client] = _clients(family_name="Krasniqi")
+    with tenant_transaction("AL"):
+        rows = [(s.country, s.purpose, s.year_from, s.year_to) for s in client.stays.all()]
+    assert rows == [("DE", "work", 2015, 2018), ("IT", "study", None, None)]
+    assert "DE, Work, 2015–2018; IT, Study" in counsellor.get(saved["Location"]).content.decode()
+
+    edit = counsellor.get(f"/app/clients/{client.id}/edit").content.decode()
+    assert 'name="stay-0-country" value="DE"' in edit
+    assert 'name="stay-2-country"' in edit and 'name="stay-3-country"' not in edit
+    changed = counsellor.post(f"/app/clients/{client.id}/edit", {
+        **{k: v for k, v in DETAILS.items() if k != "step"}, "version": "1",
+        "stay-0-country": "DE", "stay-0-purpose": "work", "stay-0-year_from": "2015",
+        "stay-0-year_to": "2018", "stay-1-country": "", "stay-1-purpose": "",
+        "stay-2-country": "at", "stay-2-purpose": "family", "stay-3-country": "ch",
+        "stay-3-purpose": "asylum", "stay-3-year_to": "2021"})
+    assert changed.status_code == 302
+    with tenant_transaction("AL"):
+        changed_rows = [(s.country, s.purpose, s.year_to) for s in client.stays.all()]
+    assert changed_rows == [("DE", "work", 2018), ("AT", "family", None),
+                            ("CH", "asylum", 2021)]
+    edit = counsellor.get(f"/app/clients/{client.id}/edit").content.decode()
+    assert 'name="stay-2-country" value="CH"' in edit  # the stays, then one empty row
+    assert 'name="stay-3-country"' in edit and 'name="stay-4-country"' not in edit
+
+
+def _visit(world: World) -> Visit:
+    with tenant_transaction("AL"):
+        centre = centre_create(actor=OTHER, name="Durrës MSC", municipality_code="AL-02",
+                               kind="msc")
+        return visit_record(actor=OTHER, client_id=UUID(world.client_id), centre_id=centre.id,
+                            occurred_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+                            channel="in_person", services=["information"], topics=[],
+                            destinations_discussed=[], note="First talk.")
+
+
+def _visit_fields(page: str) -> dict[str, Any]:
+    when = re.search(r'name="occurred_at" value="([^"]+)"', page)
+    centre = re.search(r'<option value="([^"]+)" selected>', page)
+    assert when and centre
+    return {"centre_id": centre.group(1), "occurred_at": when.group(1), "channel": "in_person",
+            "services": ["information"], "topics": [], "destinations_discussed": "",
+            "note": "First talk."}
+
+
+def test_a_recorded_visit_is_corrected_from_the_timeline(world: World) -> None:
+    visit = _visit(world)
+    url = f"/app/visits/{visit.id}/edit"
+    counsellor = logged_in("counsellor.al")
+    timeline = counsellor.get(f"/app/clients/{world.client_id}").content.decode()
+    assert f'href="{url}"' in timeline
+    page = counsellor.get(url).content.decode()
+    assert 'name="version" value="1"' in page and "First talk.</textarea>" in page
+    fields = _visit_fields(page)
+    nothing = counsellor.post(url, {**fields, "version": "1"})
+    assert "Nothing was changed: correct a value first." in nothing.content.decode()
+    refused = counsellor.post(url, {**fields, "services": [], "version": "1"}).content.decode()
+    assert _field_error(refused, "visit-services") == "Fill in this field."
+    saved = counsellor.post(url, {**fields, "channel": "phone", "version": "1",
+                                  "services": ["information", "counselling"],
+                                  "destinations_discussed": "de"})
+    assert saved.status_code == 302 and "?corrected=1" in saved["Location"]
+    assert "The visit is corrected." in counsellor.get(saved["Location"]).content.decode()
+    with tenant_transaction("AL"):
+        visit.refresh_from_db()
+    assert (visit.channel, visit.services, visit.destinations_discussed, visit.version) == (
+        "phone", ["counselling", "information"], ["DE"], 2)
+    assert visit.occurred_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+def test_a_visit_corrected_meanwhile_is_shown_beside_yours(world: World) -> None:
+    visit = _visit(world)
+    url = f"/app/visits/{visit.id}/edit"
+    counsellor = logged_in("counsellor.al")
+    fields = _visit_fields(counsellor.get(url).content.decode())
+    with tenant_transaction("AL"):  # a colleague corrects it first
+        visit_correct(actor=OTHER, visit_id=visit.id, expected_version=1,
+                      changes={"note": "Colleague's note.", "channel": "phone"})
+    answer = counsellor.post(url, {**fields, "note": "My note.", "version": "1"})
+    page = answer.content.decode()
+    assert answer.status_code == 409
+    assert "Someone else saved a change first" in page
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="theirs">([^<]*)</td>'
+                      r'<td class="yours">([^<]*)</td></tr>', page)
+    assert ("Note", "Colleague&#x27;s note.", "My note.") in rows
+    assert ("Channel", "Phone", "In person") in rows
+    assert 'name="version" value="2"' in page and "My note.</textarea>" in page
+    with tenant_transaction("AL"):
+        visit.refresh_from_db()
+    assert (visit.note, visit.version) == ("Colleague's note.", 2)
+
+    again = counsellor.post(url, {**fields, "note": "My note.", "version": "2"})  # knowingly
+    assert again.status_code == 302
+    with tenant_transaction("AL"):
+        visit.refresh_from_db()
+    assert (visit.note, visit.channel, visit.version) == ("My note.", "in_person", 3)
+
+
+def test_others_may_not_correct_a_visit(world: World) -> None:
+    visit = _visit(world)
+    url = f"/app/visits/{visit.id}/edit"
+    assert logged_in("partner.al").get(url).status_code == 403
+    serbian = logged_in("counsellor.rs")
+    assert serbian.get(url).status_code == 404
+    assert serbian.post(url, {"note": "x", "version": "1"}).status_code == 404
+    with tenant_transaction("AL"):
+        visit.refresh_from_db()
+    assert visit.version == 1

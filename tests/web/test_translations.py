@@ -147,6 +147,7 @@ def test_every_code_the_pages_show_has_a_word() -> None:
     assert set(labels.OCCUPATIONS) == set(choices.IscoMajorGroup.values)
     assert set(labels.INTENTIONS) == set(choices.MigrationIntention.values)
     assert set(labels.PERMITS) == set(choices.PermitStatus.values)
+    assert set(labels.STAY_PURPOSES) == set(choices.StayPurpose.values)
     assert set(labels.CONSENT_SCOPES) == set(choices.ConsentScope.values)
     assert set(labels.CENTRE_KINDS) == set(CentreKind.values)
     assert set(labels.TARGET_GROUPS) == set(TARGET_GROUPS)
