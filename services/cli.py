@@ -209,7 +209,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 BENCHMARKS = {"intake": "benchmarks.intake_load", "stream": "benchmarks.stream_throughput",
-              "freshness": "benchmarks.freshness", "routing": "benchmarks.routing"}
+              "freshness": "benchmarks.freshness", "routing": "benchmarks.routing",
+              "web": "benchmarks.web_pages"}
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
