@@ -16,7 +16,7 @@ from intake.selectors import centre_get, centre_list
 from intake.services import centre_create, centre_update
 from services.api.concurrency import IF_MATCH, expected_version, versioned_response
 from services.api.idempotency import idempotent
-from services.api.pagination import paginated_response
+from services.api.pagination import StableCursorPagination, paginated_response
 from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Role
@@ -53,6 +53,8 @@ def _centre_response(centre: Centre, status_code: int = status.HTTP_200_OK) -> R
 
 class CentreListApi(APIView):
     """`GET /api/v1/centres`: the centres of the caller's tenant. `POST`: open a centre."""
+
+    pagination_class = StableCursorPagination
 
     class FilterSerializer(serializers.Serializer[dict[str, object]]):
         active = serializers.BooleanField(required=False, allow_null=True, default=None)

@@ -27,7 +27,7 @@ from intake.services import (
 from services.api.concurrency import IF_MATCH, expected_version, versioned_response
 from services.api.idempotency import idempotent
 from services.api.pagination import StableCursorPagination, paginated_response
-from services.api.serializers import StrictFieldsMixin
+from services.api.serializers import StrictFieldsMixin, text_param
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Principal, Role
 
@@ -116,6 +116,12 @@ class ClientInputSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, 
 
 class ClientOutputSerializer(serializers.ModelSerializer[Client]):
     stays = serializers.SerializerMethodField()
+    # Blank when not recorded. Declared here because a read-only model field loses `allow_blank`,
+    # and the schema's enum then left out the "" the API answers.
+    occupation_isco = serializers.ChoiceField(choices=choices.IscoMajorGroup.choices,
+                                              allow_blank=True, read_only=True)
+    permit_status = serializers.ChoiceField(choices=choices.PermitStatus.choices,
+                                            allow_blank=True, read_only=True)
 
     class Meta:
         model = Client
@@ -144,6 +150,8 @@ def _tenant_clients(principal: Principal) -> Any:
 
 class ClientListApi(APIView):
     """`GET /api/v1/clients?q=&birth_year=`: search; `POST`: register a client."""
+
+    pagination_class = StableCursorPagination
 
     permission_classes = [roles_required(*CLIENT_STAFF)]
 
@@ -246,6 +254,7 @@ class AuditListApi(APIView):
     """`GET /api/v1/audit?client_id=&actor=`: who read or changed personal data (tenant admins)."""
 
     permission_classes = [roles_required(Role.TENANT_ADMIN)]
+    pagination_class = AuditPagination
 
     @extend_schema(
         parameters=[OpenApiParameter("client_id", UUID, required=False),
@@ -260,8 +269,7 @@ class AuditListApi(APIView):
                 entries = entries.filter(client_id=UUID(client_id))
             except ValueError as exc:
                 raise serializers.ValidationError({"client_id": ["must be a UUID"]}) from exc
-        actor = request.query_params.get("actor")
+        actor = text_param(request, "actor")
         if actor:
             entries = entries.filter(actor_username=actor)
-        return paginated_response(request, self, entries, AuditEntrySerializer,
-                                  AuditPagination)[1]
+        return paginated_response(request, self, entries, AuditEntrySerializer)[1]

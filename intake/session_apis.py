@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 
 from intake.models import GroupSession
 from intake.services import group_session_record
+from intake.visit_apis import has_happened
 from services.api.concurrency import versioned_response
 from services.api.idempotency import idempotent
-from services.api.pagination import paginated_response
+from services.api.pagination import StableCursorPagination, paginated_response
 from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Role
@@ -26,7 +27,7 @@ SESSION_EDITORS = (Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
 class GroupSessionInputSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, Any]]):
     centre_id = serializers.UUIDField()
     topic = serializers.CharField(max_length=200)
-    held_at = serializers.DateTimeField()
+    held_at = serializers.DateTimeField(validators=[has_happened])
     facilitators = serializers.ListField(child=serializers.CharField(max_length=200),
                                          required=False, default=list, max_length=20)
     partner_institution = serializers.CharField(max_length=200, required=False,
@@ -54,6 +55,8 @@ class GroupSessionOutputSerializer(serializers.ModelSerializer[GroupSession]):
 
 class GroupSessionListApi(APIView):
     """`GET /api/v1/group-sessions`; `POST` (centre managers, tenant admins) records one."""
+
+    pagination_class = StableCursorPagination
 
     def get_permissions(self) -> list[Any]:
         roles = SESSION_STAFF if self.request.method == "GET" else SESSION_EDITORS

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -18,18 +20,27 @@ from intake.models import Visit
 from intake.services import visit_correct, visit_record
 from services.api.concurrency import IF_MATCH, expected_version, versioned_response
 from services.api.idempotency import idempotent
-from services.api.pagination import paginated_response
+from services.api.pagination import StableCursorPagination, paginated_response
 from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Role
 
 VISIT_STAFF = (Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
+# How far ahead a device's clock may run (visits recorded offline come with its time).
+CLOCK_SKEW = timedelta(days=1)
+
+
+def has_happened(value: datetime) -> None:
+    """A visit or session is recorded once it took place. (A date centuries ahead also made the
+    client's age at the visit impossible, and the coded profile failed with a 500.)"""
+    if value > timezone.now() + CLOCK_SKEW:
+        raise serializers.ValidationError("is in the future")
 
 
 class VisitInputSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, Any]]):
     client_id = serializers.UUIDField()
     centre_id = serializers.UUIDField()
-    occurred_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(validators=[has_happened])
     channel = serializers.ChoiceField(choices=choices.Channel.choices)
     services = serializers.ListField(
         child=serializers.ChoiceField(choices=choices.Service.choices), min_length=1)
@@ -66,6 +77,8 @@ class VisitOutputSerializer(serializers.Serializer[Visit]):
 
 class VisitListApi(APIView):
     """`GET /api/v1/visits?client_id=&centre_id=`; `POST`: record a visit."""
+
+    pagination_class = StableCursorPagination
 
     permission_classes = [roles_required(*VISIT_STAFF)]
 

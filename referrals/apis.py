@@ -14,7 +14,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -203,6 +203,14 @@ class ReferralPartnerSerializer(_ReferralSerializer):
         component_name = "PartnerReferral"
 
 
+def _as_seen(*, many: bool = False) -> PolymorphicProxySerializer:
+    """For the schema: a referral as its reader sees it, whole (staff) or a partner's view."""
+    return PolymorphicProxySerializer(
+        component_name="ReferralAsSeen", serializers=[ReferralStaffSerializer,
+                                                      ReferralPartnerSerializer],
+        resource_type_field_name=None, many=many)
+
+
 def _is_partner(principal: Principal) -> bool:
     return actor_kind(principal) == Actor.PARTNER
 
@@ -238,6 +246,8 @@ class ReferralPagination(StableCursorPagination):
 class ReferralListApi(APIView):
     """`GET /api/v1/referrals`: the caller's referrals (a partner's inbox); `POST`: refer."""
 
+    pagination_class = ReferralPagination
+
     class FilterSerializer(serializers.Serializer[dict[str, object]]):
         state = serializers.MultipleChoiceField(choices=[s.value for s in State], required=False)
         client_id = serializers.UUIDField(required=False)
@@ -255,7 +265,7 @@ class ReferralListApi(APIView):
                          enum=[s.value for s in State]),
         OpenApiParameter("client_id", UUID, required=False),
         OpenApiParameter("due_before", str, required=False, description="ISO 8601 time")],
-        responses=ReferralStaffSerializer(many=True))
+        responses=_as_seen(many=True))
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data={
             **{k: v for k, v in request.query_params.items() if k != "state"},
@@ -271,8 +281,7 @@ class ReferralListApi(APIView):
             referrals = referrals.filter(client_id=data["client_id"])
         if data.get("due_before"):
             referrals = referrals.filter(due_at__lt=data["due_before"])
-        page, response = paginated_response(request, self, referrals, _serializer(principal),
-                                            ReferralPagination)
+        page, response = paginated_response(request, self, referrals, _serializer(principal))
         _audit_partner_read(request, principal, page, "referral_list")
         return response
 
@@ -307,7 +316,7 @@ class ReferralDetailApi(APIView):
 
     permission_classes = [roles_required(*REFERRAL_USERS)]
 
-    @extend_schema(responses=ReferralStaffSerializer)
+    @extend_schema(responses=_as_seen())
     def get(self, request: Request, referral_id: UUID) -> Response:
         return _referral_response(request, referral_id)
 
@@ -328,7 +337,7 @@ class ReferralActionApi(APIView):
     permission_classes = [roles_required(*REFERRAL_USERS)]
 
     @extend_schema(operation_id="referrals_act", request=StepSerializer,
-                   responses=ReferralStaffSerializer)
+                   responses=_as_seen())
     def post(self, request: Request, referral_id: UUID, action: str) -> Response:
         try:
             chosen = Action(action)
@@ -367,6 +376,8 @@ class NotificationPagination(CursorPagination):
 class NotificationListApi(APIView):
     """`GET /api/v1/notifications`: the caller's own in-app notifications, newest first."""
 
+    pagination_class = NotificationPagination
+
     permission_classes = [roles_required(*REFERRAL_USERS)]
 
     @extend_schema(parameters=[OpenApiParameter("unread", bool, required=False)],
@@ -375,8 +386,7 @@ class NotificationListApi(APIView):
         notes = notifications_of(request_principal(request))
         if request.query_params.get("unread") in ("true", "1"):
             notes = notes.filter(read_at__isnull=True)
-        return paginated_response(request, self, notes, NotificationSerializer,
-                                  NotificationPagination)[1]
+        return paginated_response(request, self, notes, NotificationSerializer)[1]
 
 
 class NotificationReadApi(APIView):
@@ -413,6 +423,17 @@ class WebhookSerializer(serializers.ModelSerializer[Webhook]):
         component_name = "Webhook"
 
 
+class WebhookCreatedSerializer(WebhookSerializer):
+    """The answer to registering a webhook: the one time its signing secret is shown."""
+
+    secret = serializers.CharField(read_only=True)
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+        component_name = "WebhookCreated"
+
+
 class DeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
     class Meta:
         model = WebhookDelivery
@@ -436,6 +457,10 @@ def _organization_for_webhook(principal: Principal, organization_id: UUID | None
         if org is None:
             raise ValidationError({"organization_id": ["your institution is not in the "
                                                        "directory"]})
+        if organization_id is not None and organization_id != org.id:
+            # Refused rather than ignored: the caller must not believe it chose the owner.
+            raise ValidationError({"organization_id": ["a partner registers webhooks for its "
+                                                       "own institution only"]})
         return org.id
     if organization_id is None:
         raise ValidationError({"organization_id": ["required for tenant administrators"]})
@@ -448,6 +473,8 @@ def _organization_for_webhook(principal: Principal, organization_id: UUID | None
 class WebhookListApi(APIView):
     """`GET /api/v1/webhooks`; `POST` registers one and answers its secret, once."""
 
+    pagination_class = StableCursorPagination
+
     permission_classes = [roles_required(Role.TENANT_ADMIN, Role.PARTNER)]
 
     @extend_schema(responses=WebhookSerializer(many=True))
@@ -455,7 +482,7 @@ class WebhookListApi(APIView):
         return paginated_response(request, self, _webhooks(request_principal(request)),
                                   WebhookSerializer)[1]
 
-    @extend_schema(request=WebhookInputSerializer, responses={201: WebhookSerializer})
+    @extend_schema(request=WebhookInputSerializer, responses={201: WebhookCreatedSerializer})
     def post(self, request: Request) -> Response:
         payload = WebhookInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -476,6 +503,8 @@ class WebhookListApi(APIView):
 
 class WebhookDeliveryListApi(APIView):
     """`GET /api/v1/webhooks/{id}/deliveries`: the delivery log, newest first."""
+
+    pagination_class = StableCursorPagination
 
     permission_classes = [roles_required(Role.TENANT_ADMIN, Role.PARTNER)]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.db import DataError, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -49,7 +50,7 @@ from services.api.concurrency import (
     expected_version,
     versioned_response,
 )
-from services.api.serializers import StrictFieldsMixin
+from services.api.serializers import INTEGER_MAX, StrictFieldsMixin, text_param
 from services.auth.permissions import IsAuthenticatedPrincipal, request_principal, roles_required
 from services.auth.tokens import Role
 
@@ -62,7 +63,7 @@ ISCED = [f"isced{level}" for level in range(9)]
 # --- HSDS pages -------------------------------------------------------------------------------
 
 class PageSerializer(serializers.Serializer[dict[str, Any]]):
-    page = serializers.IntegerField(required=False, default=1, min_value=1)
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=INTEGER_MAX)
     per_page = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
     search = serializers.CharField(required=False, default="", max_length=200)
     taxonomy_term_id = serializers.UUIDField(required=False)
@@ -157,10 +158,13 @@ class ServiceChangeSerializer(StrictFieldsMixin, serializers.Serializer[dict[str
 
     status = serializers.ChoiceField(choices=["active", "inactive", "defunct",
                                               "temporarily closed"], required=False)
-    seats_total = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    seats_available = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    seats_total = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX, allow_null=True,
+                                           required=False)
+    seats_available = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX,
+                                               allow_null=True, required=False)
     waiting_list_open = serializers.BooleanField(required=False)
-    waiting_list_length = serializers.IntegerField(min_value=0, required=False)
+    waiting_list_length = serializers.IntegerField(min_value=0, max_value=INTEGER_MAX,
+                                                   required=False)
     next_intake_date = serializers.DateField(allow_null=True, required=False)
     minimum_age = serializers.IntegerField(min_value=0, max_value=130, allow_null=True,
                                            required=False)
@@ -270,7 +274,7 @@ class ServiceAtLocationListApi(APIView):
             rows = rows.filter(service__taxonomy_term_ids__contains=[query["taxonomy_term_id"]])
         if "organization_id" in query:
             rows = rows.filter(service__organization_id=query["organization_id"])
-        if postcode := request.query_params.get("postcode"):
+        if postcode := text_param(request, "postcode"):
             rows = rows.filter(location__postal_code=postcode)
         return _page(query, rows.order_by("service__name", "id"), _service_at_location_hsds)
 
@@ -333,7 +337,8 @@ class DirectoryExportApi(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("as", str, enum=["json", "csv"],
                                                 required=False)],
-                   responses={200: OpenApiTypes.OBJECT})
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT,
+                              (200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request: Request) -> HttpResponse:
         kind = request.query_params.get("as", "json")
         if kind not in ("json", "csv"):
@@ -362,21 +367,31 @@ class DirectoryImportApi(APIView):
         kind = request.content_type.split(";")[0].strip()
         known = known_term_ids()
         try:
-            if kind == "application/json":
-                package = hsds.parse_json_package(raw, known_term_ids=known)
-            elif kind in ("application/zip", "application/x-zip-compressed"):
-                package = hsds.parse_csv_package(raw, known_term_ids=known)
-            else:
-                raise ValidationError({"content_type": [
-                    "send application/json (an HSDS package) or application/zip (CSV files)"]})
-            counts = directory_import(request_principal(request), package)
+            # A savepoint: a value the database refuses undoes this import and nothing else.
+            with transaction.atomic():
+                if kind == "application/json":
+                    package = hsds.parse_json_package(raw, known_term_ids=known)
+                elif kind in ("application/zip", "application/x-zip-compressed"):
+                    package = hsds.parse_csv_package(raw, known_term_ids=known)
+                else:
+                    raise ValidationError({"content_type": [
+                        "send application/json (an HSDS package) or application/zip (CSV files)"]})
+                counts = directory_import(request_principal(request), package)
         except hsds.PackageInvalid as invalid:
-            return Response({"error": {
-                "status": 400, "code": "invalid_package",
-                "message": f"the package has {len(invalid.problems)} problem(s); "
-                           "nothing was imported",
-                "problems": invalid.problems}}, status=status.HTTP_400_BAD_REQUEST)
+            return _invalid_package(invalid.problems)
+        except (DataError, OverflowError):
+            # What the package checks do not catch yet: a NUL character in a text, a number
+            # beyond what the directory stores. The client's mistake (400), not a server error.
+            return _invalid_package(["a value does not fit the directory: a text with a NUL "
+                                     "character, or a number out of range"])
         return Response({"imported": counts})
+
+
+def _invalid_package(problems: list[str]) -> Response:
+    return Response({"error": {
+        "status": 400, "code": "invalid_package",
+        "message": f"the package has {len(problems)} problem(s); nothing was imported",
+        "problems": problems}}, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _read_body(request: Request) -> bytes:

@@ -26,9 +26,14 @@ class StableCursorPagination(CursorPagination):
 def paginated_response(
     request: Request, view: APIView, queryset: QuerySet[M],
     serializer_class: type[serializers.BaseSerializer[Any]],
-    pagination_class: type[CursorPagination] = StableCursorPagination,
+    pagination_class: type[CursorPagination] | None = None,
 ) -> tuple[list[M], Response]:
-    """One page of `queryset` serialized, and the records on it (for audit logging)."""
-    paginator = pagination_class()
+    """One page of `queryset` serialized, and the records on it (for audit logging).
+
+    The pagination is the view's `pagination_class` unless given: the OpenAPI schema reads the
+    same attribute to describe the page (`results`, `next`, `previous`) instead of a bare list.
+    """
+    chosen = pagination_class or getattr(view, "pagination_class", None) or StableCursorPagination
+    paginator = chosen()
     page: list[M] = paginator.paginate_queryset(queryset, request, view=view) or []
     return page, paginator.get_paginated_response(serializer_class(page, many=True).data)
