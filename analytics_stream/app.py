@@ -9,7 +9,10 @@ affect.
 
 from __future__ import annotations
 
+import socket
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import faust
@@ -19,6 +22,55 @@ from django.conf import settings
 def kafka_broker_urls(bootstrap: str) -> list[str]:
     """Faust broker URLs for a Kafka bootstrap list `host:port[,host:port...]`."""
     return [f"kafka://{server.strip()}" for server in bootstrap.split(",") if server.strip()]
+
+
+def _accepts_connections(server: str) -> bool:
+    host, _, port = server.strip().rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=2.0):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def broker_answers(bootstrap: str) -> bool:
+    """True when a broker of `bootstrap` answers a metadata request."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    # kafka-python retries a refused bootstrap for half a minute by default: ask the sockets
+    # first, and bound its own retries, so that a broker coming back is seen within seconds.
+    if not any(_accepts_connections(server) for server in bootstrap.split(",") if server):
+        return False
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000,
+                                 bootstrap_timeout_ms=5000, reconnect_backoff_max_ms=1000)
+    except (KafkaError, OSError, ValueError):
+        return False
+    try:
+        admin.list_topics()
+    except (KafkaError, OSError):
+        return False
+    finally:
+        admin.close()
+    return True
+
+
+def wait_for_broker(bootstrap: str, *, max_delay_seconds: float = 10.0) -> None:
+    """Block until the broker answers, retrying with backoff; a worker calls it before starting.
+
+    Faust does not retry its first connection: when aiokafka cannot bootstrap, the worker logs
+    the error and exits, and nothing starts it again. A worker started while Kafka is down or
+    restarting (after a crash, with `docker compose up`, or during a broker restart) would
+    stay down until someone noticed; waiting here makes it start once the broker is back.
+    """
+    delay = 0.5
+    while not broker_answers(bootstrap):
+        sys.stderr.write(f"stream worker: Kafka at {bootstrap} does not answer yet; "
+                         f"retrying in {delay:.1f}s\n")
+        sys.stderr.flush()
+        time.sleep(delay)
+        delay = min(delay * 2, max_delay_seconds)
 
 
 def create_app(app_id: str, *, broker: str | None = None) -> faust.App:

@@ -16,10 +16,11 @@ django.setup()
 from django.conf import settings  # noqa: E402 - needs the settings configured above
 
 from analytics_stream.agents import install_agents  # noqa: E402
-from analytics_stream.app import create_app  # noqa: E402
+from analytics_stream.app import create_app, wait_for_broker  # noqa: E402
 from analytics_stream.sink import ClickHouseSink  # noqa: E402
 from services.events.registry import load_app_events  # noqa: E402
 
 load_app_events()
+wait_for_broker(settings.KAFKA["BOOTSTRAP_SERVERS"])
 app = create_app(f"{settings.KAFKA['TOPIC_PREFIX']}msc-stream")
 install_agents(app, ClickHouseSink())

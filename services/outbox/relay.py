@@ -129,6 +129,10 @@ def kafka_producer(send_timeout_seconds: float) -> KafkaProducer:
         delivery_timeout_ms=timeout_ms,
         request_timeout_ms=min(30_000, timeout_ms // 2),
         max_block_ms=timeout_ms,
+        # After a broker restart, reconnect within seconds: with kafka-python's default backoff
+        # (growing to ~30 s between attempts) batches expired before the reconnect and the relay
+        # stalled for a minute after a short outage (seen in the ledger test).
+        reconnect_backoff_max_ms=2_000,
     )
 
 
