@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -271,7 +271,3 @@ def _announce_capacity(service: Service, tenant_id: str, now: datetime) -> None:
             seats_available=service.seats_available,
             waiting_list_open=service.waiting_list_open,
             waiting_list_length=service.waiting_list_length, changed_at=now))
-
-
-def services_visible(principal: Principal) -> QuerySet[Service]:
-    return Service.objects.filter(visible_entries(principal))

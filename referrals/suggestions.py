@@ -217,8 +217,3 @@ def suggest(request: RoutingRequest, today: date,
     weights = weights_of(routing_settings(client.tenant_id))
     return rank(candidates_for(request.need, client.municipality_code, client.tenant_id,
                                exclude_service_ids), facts, weights, today)
-
-
-def need_terms() -> Q:
-    """The terms a referral may be for: the skills kinds and ISCO-08 fields."""
-    return Q(taxonomy__name__in=("msc-skills", "isco-08"))

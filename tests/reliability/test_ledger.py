@@ -75,6 +75,7 @@ from tests.reliability.ledger import (
     say,
     take_snapshot,
 )
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.django_db(transaction=True, databases=["default", "relay"])]
@@ -124,24 +125,23 @@ class Schedule:
 
     def watch(self, until: Callable[[Snapshot], bool], *, seconds: float, what: str) -> float:
         """Poll the pipeline (and every open recovery) until `until` holds; seconds it took."""
-        started = time.monotonic()
-        while True:
-            self.fleet.check_alive()
+        def holds() -> bool:
             snapshot = self.recoveries.poll(every=0.5)
-            if snapshot is not None and until(snapshot):
-                return time.monotonic() - started
-            assert time.monotonic() - started < seconds, f"{what} within {seconds:.0f}s"
-            time.sleep(0.1)
+            return snapshot is not None and until(snapshot)
+
+        return wait_until(holds, seconds=seconds, failure=lambda: f"{what} within {seconds:.0f}s",
+                          still_running=self.fleet.check_alive)
+
+    def tick(self) -> None:
+        """Between polls: fail early if a process died, and keep the recoveries up to date."""
+        self.fleet.check_alive()
+        self.recoveries.poll()
 
     def at(self, percent: int, fault: Callable[[float, int], None]) -> None:
         """Wait for the milestone, then fire the fault (which releases the load)."""
         milestone = EVENTS * percent // 100
-        started = time.monotonic()
-        while not self.progress.reached(milestone):
-            self.fleet.check_alive()
-            self.recoveries.poll()
-            assert time.monotonic() - started < DEADLINE, f"the load did not reach {percent}%"
-            time.sleep(0.1)
+        wait_until(lambda: self.progress.reached(milestone), seconds=DEADLINE,
+                   failure=lambda: f"the load did not reach {percent}%", still_running=self.tick)
         if self.progress.error is not None:
             raise AssertionError("the load failed") from self.progress.error
         percent_now, fired = self.progress.percent, time.monotonic()
@@ -340,11 +340,10 @@ def test_every_accepted_request_is_in_every_layer_once_after_a_fault_schedule(
                 schedule.at(percent, faults[kind])
                 if kind == "kafka":
                     schedule.start_standby()  # it joins while the load goes on to 40%
-            while not progress.finished:
-                fleet.check_alive()
-                recoveries.poll()
-                assert time.monotonic() - recoveries.began < DEADLINE * 3, "the load stalled"
-                time.sleep(0.2)
+            wait_until(lambda: progress.finished,
+                       seconds=DEADLINE * 3 - (time.monotonic() - recoveries.began),
+                       failure=lambda: "the load stalled", interval=0.2,
+                       still_running=schedule.tick)
             load_thread.join(60)
             if load.error is not None:
                 raise load.error
