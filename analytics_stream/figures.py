@@ -170,7 +170,8 @@ class QuarterlyFigures:
     group_sessions: tuple[GroupSessionFigures, ...]
 
 
-def _tally(counter: Mapping[str, int], whole: int) -> Tally:
+def tally_of(counter: Mapping[str, int], whole: int) -> Tally:
+    """The counts as a tally: zeros dropped, most first, ties by code."""
     ranked = sorted(((code, n) for code, n in counter.items() if n), key=lambda c: (-c[1], c[0]))
     return Tally(tuple(ranked), whole)
 
@@ -183,20 +184,20 @@ def _national_figures(nationals: Sequence[VisitRecord]) -> NationalFigures:
         male=Share(sum(p.sex == "male" for p in nationals), len(nationals)),
         mean_age_years=statistics.fmean(ages) if ages else None,
         median_age_years=float(statistics.median(ages)) if ages else None,
-        age_bands=_tally(Counter(age_band_of_age(age) for age in ages), len(nationals)),
+        age_bands=tally_of(Counter(age_band_of_age(age) for age in ages), len(nationals)),
         urban=Share(sum(p.urban for p in nationals), len(nationals)),
         unemployed=Share(sum(p.employment_status == "unemployed" for p in nationals),
                          len(nationals)),
         previous_migration=Share(len(experienced), len(nationals)),
-        previous_purposes=_tally(
+        previous_purposes=tally_of(
             Counter(purpose for p in experienced for purpose in {s[1] for s in p.previous_stays}),
             len(experienced)),
-        previous_destinations=_tally(
+        previous_destinations=tally_of(
             Counter(country for p in experienced for country in {s[0] for s in p.previous_stays}),
             len(experienced)),
-        migration_intentions=_tally(Counter(p.migration_intention for p in nationals),
+        migration_intentions=tally_of(Counter(p.migration_intention for p in nationals),
                                     len(nationals)),
-        preferred_destinations=_tally(
+        preferred_destinations=tally_of(
             Counter(c for p in nationals for c in set(p.preferred_destinations)), len(nationals)),
     )
 
@@ -206,11 +207,11 @@ def _immigrant_figures(immigrants: Sequence[VisitRecord],
     by_tenant = Counter(p.tenant_id for p in immigrants)
     return ImmigrantFigures(
         count=len(immigrants),
-        by_tenant=_tally(by_tenant, len(immigrants)),
+        by_tenant=tally_of(by_tenant, len(immigrants)),
         tenants_with_none=tuple(t for t in tenants if not by_tenant[t]),
-        permit_status=_tally(Counter(p.permit_status or NO_PERMIT_RECORDED for p in immigrants),
+        permit_status=tally_of(Counter(p.permit_status or NO_PERMIT_RECORDED for p in immigrants),
                              len(immigrants)),
-        employment_status=_tally(Counter(p.employment_status for p in immigrants),
+        employment_status=tally_of(Counter(p.employment_status for p in immigrants),
                                  len(immigrants)),
     )
 
@@ -265,10 +266,10 @@ def quarterly_figures(visits: Iterable[VisitRecord], *,
         centres_in_region=sum(c.active for c in centres),
         clients_total=len(profiles),
         visits_total=visits_total,
-        clients_by_tenant=_tally(Counter(p.tenant_id for p in profiles), len(profiles)),
+        clients_by_tenant=tally_of(Counter(p.tenant_id for p in profiles), len(profiles)),
         immigrant_clients=Share(len(immigrants), len(profiles)),
         national_clients=len(nationals),
-        services=_tally(services, sum(services.values())),
+        services=tally_of(services, sum(services.values())),
         nationals=_national_figures(nationals),
         immigrants=_immigrant_figures(immigrants, tenants),
         group_sessions=_group_session_figures(attendances),

@@ -1,23 +1,34 @@
 """The statistics of a period and scope, read from ClickHouse and shaped for the API and report.
 
-ClickHouse holds pseudonymised visit facts (the latest version of each visit, read with FINAL),
-group sessions and referral facts (the latest state of each referral); `analytics_stream.figures`
-turns the visits of the period into the programme's figures, `analytics_stream.referral_figures`
-the referrals sent in it into theirs, and `summary` lays them out, withholding small cells where
-the view crosses tenants or goes below a tenant (`analytics_stream.disclosure`).
+ClickHouse holds pseudonymised visit facts, group sessions and referral facts, a row per version;
+each query reads the latest version of each record (argMax by version, not FINAL, which opens
+every part of the table at once). ClickHouse counts the period's visits per client profile and
+`analytics_stream.tallies` turns the counts into the programme's figures (the same as
+`analytics_stream.figures` computes from visit records); `analytics_stream.referral_figures` does
+the referrals sent in the period, and `summary` lays them out, withholding small cells where the
+view crosses tenants or goes below a tenant (`analytics_stream.disclosure`).
+
+`summary_of` answers a repeated question from a cache until the data changes: the key holds the
+scope and ClickHouse's data version (`analytics_stream.data_version`).
 """
 
 from __future__ import annotations
 
+import calendar
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
 
 from analytics_stream.clickhouse.client import clickhouse_client
 from analytics_stream.clickhouse.sql.referrals import REFERRAL_FACTS_TABLE
 from analytics_stream.clickhouse.sql.sessions import GROUP_SESSION_FACTS_TABLE
 from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE
+from analytics_stream.data_version import data_version
 from analytics_stream.disclosure import (
     is_small,
     suppress_breakdown,
@@ -25,14 +36,7 @@ from analytics_stream.disclosure import (
     suppress_statistic,
     withheld_groups,
 )
-from analytics_stream.figures import (
-    CentreRecord,
-    QuarterlyFigures,
-    Share,
-    Tally,
-    VisitRecord,
-    quarterly_figures,
-)
+from analytics_stream.figures import QuarterlyFigures, Share, Tally
 from analytics_stream.referral_figures import (
     COUNTS,
     Completion,
@@ -41,9 +45,13 @@ from analytics_stream.referral_figures import (
     ReferralRecord,
     referral_figures,
 )
+from analytics_stream.tallies import Dimension as D
+from analytics_stream.tallies import TallyRow, figures_from_tallies
 
 # A statistics query may not hold ClickHouse longer than this (the API answers 503, not hang).
 QUERY_LIMITS = {"max_execution_time": 20}
+# A cached summary is dropped after this long even if no data came (it would still be right).
+SUMMARY_CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -60,62 +68,138 @@ class Scope:
     controlled: bool = False
 
 
-_VISITS_SQL = f"""
-SELECT tenant_id, centre_id, visit_id, visit_date, services, group_session_id,
-       client_pseudonym, client_category, sex, age_years, urban, employment_status,
-       previous_stay_countries, previous_stay_purposes, migration_intention,
-       preferred_destinations, permit_status
-FROM {VISIT_FACTS_TABLE} FINAL
-WHERE tenant_id IN %(tenants)s AND visit_date BETWEEN %(start)s AND %(end)s
-  AND (%(centre)s = '' OR centre_id = %(centre)s)
+# The months (of first recording) whose partitions hold a visit row of the period, any tenant.
+_RECORDED_MONTHS_SQL = f"""
+SELECT DISTINCT toStartOfMonth(recorded_date) AS month
+FROM {VISIT_FACTS_TABLE}
+WHERE visit_date BETWEEN %(start)s AND %(end)s
+ORDER BY month
 """  # noqa: S608 - the table name is a constant; every value is bound by the driver
 
-_SESSIONS_SQL = f"""
-SELECT tenant_id, session_id, topic, centre_id, centre_name
-FROM {GROUP_SESSION_FACTS_TABLE} FINAL
-WHERE tenant_id IN %(tenants)s
+# The visits of a period, each in its latest version, reduced to one coded profile per client (the
+# one of their latest visit, by date then visit id) and counted by tenant, class and code (see
+# `analytics_stream.tallies`). Every version of a visit is in the partition of the month it was
+# first recorded, so deduplicating within the partitions that hold a row of the period is exact,
+# like FINAL, even for a visit corrected into or out of the period; unlike FINAL it reads only
+# those partitions and never holds a reader open on every part of the table.
+_TALLIES_SQL = f"""
+SELECT tenant_id, p.1 = 'immigrant' AS immigrant, kv.1 AS dimension, kv.2 AS code,
+       sum(kv.3) AS value, min(first_day), max(last_day)
+FROM (
+    SELECT tenant_id, client,
+           argMax(profile, tuple(day, visit_id)) AS p,
+           count() AS visits,
+           groupArrayArray(arrayDistinct(services_given)) AS services_all,
+           min(day) AS first_day, max(day) AS last_day,
+           groupUniqArray(centre) AS centres,
+           groupUniqArrayIf(tuple(topic, session, centre), session != '') AS sessions
+    FROM (
+        SELECT tenant_id, visit_id,
+               argMax(visit_date, version) AS day,
+               argMax(centre_id, version) AS centre,
+               argMax(services, version) AS services_given,
+               argMax(group_session_id, version) AS session,
+               argMax(client_pseudonym, version) AS client,
+               argMax(tuple(client_category, sex, age_years, urban, employment_status,
+                            previous_stay_countries, previous_stay_purposes, migration_intention,
+                            preferred_destinations, permit_status), version) AS profile
+        FROM {VISIT_FACTS_TABLE}
+        WHERE tenant_id IN %(tenants)s
+          AND ({{recorded_months}})
+        GROUP BY tenant_id, visit_id
+        HAVING day BETWEEN %(start)s AND %(end)s AND (%(centre)s = '' OR centre = %(centre)s)
+    ) ANY LEFT JOIN (
+        SELECT tenant_id, session_id AS session, argMax(topic, version) AS topic
+        FROM {GROUP_SESSION_FACTS_TABLE}
+        WHERE tenant_id IN %(tenants)s
+        GROUP BY tenant_id, session_id
+    ) USING (tenant_id, session)
+    GROUP BY tenant_id, client
+)
+ARRAY JOIN arrayConcat(
+    [('{D.CLIENTS}', '', toUInt64(1)), ('{D.VISITS}', '', toUInt64(visits)),
+     ('{D.SEX}', p.2, toUInt64(1)), ('{D.AGE}', toString(p.3), toUInt64(1)),
+     ('{D.URBAN}', toString(p.4), toUInt64(1)), ('{D.EMPLOYMENT}', p.5, toUInt64(1)),
+     ('{D.EXPERIENCED}', toString(notEmpty(p.6)), toUInt64(1)),
+     ('{D.INTENTION}', p.8, toUInt64(1)), ('{D.PERMIT}', p.10, toUInt64(1))],
+    arrayMap(s -> ('{D.SERVICE}', s, toUInt64(1)), services_all),
+    arrayMap(c -> ('{D.PREVIOUS_COUNTRY}', c, toUInt64(1)), arrayDistinct(p.6)),
+    arrayMap(c -> ('{D.PREVIOUS_PURPOSE}', c, toUInt64(1)), arrayDistinct(p.7)),
+    arrayMap(c -> ('{D.PREFERRED}', c, toUInt64(1)), arrayDistinct(p.9)),
+    arrayMap(c -> ('{D.CENTRE}', c, toUInt64(1)), centres),
+    arrayMap(s -> ('{D.SESSION}', concat(s.1, '\\0', s.2, '\\0', s.3), toUInt64(1)), sessions),
+    arrayMap(t -> ('{D.TOPIC}', t, toUInt64(1)), arrayDistinct(arrayMap(s -> s.1, sessions)))
+) AS kv
+GROUP BY tenant_id, immigrant, dimension, code
+"""  # noqa: S608 - table names and dimensions are constants; every value is bound by the driver
+
+# Visit facts carry no centre names; the tenants' group sessions (each in its latest version) do.
+_CENTRE_NAMES_SQL = f"""
+SELECT centre.1, centre.2
+FROM (
+    SELECT argMax(tuple(centre_id, centre_name), version) AS centre
+    FROM {GROUP_SESSION_FACTS_TABLE}
+    WHERE tenant_id IN %(tenants)s
+    GROUP BY tenant_id, session_id
+)
+WHERE centre.2 != ''
 """  # noqa: S608 - the table name is a constant; every value is bound by the driver
 
 
-def visit_records(scope: Scope, *, database: str | None = None) -> list[VisitRecord]:
-    """The visits of the scope with their clients' coded profiles, sessions named."""
+def _month_ranges(months: Sequence[date]) -> list[tuple[date, date]]:
+    """Consecutive months (first days, ascending) joined into (first day, last day) ranges."""
+    ranges: list[tuple[date, date]] = []
+    for month in months:
+        end = month + timedelta(days=calendar.monthrange(month.year, month.month)[1] - 1)
+        if ranges and ranges[-1][1] + timedelta(days=1) == month:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((month, end))
+    return ranges
+
+
+def figure_tallies(scope: Scope, *, database: str | None = None) -> list[TallyRow]:
+    """The scope's visits counted inside ClickHouse (`analytics_stream.tallies`).
+
+    The partitions to read are found first and named by date ranges, which ClickHouse prunes
+    partitions by (it cannot with a subquery).
+    """
     client = clickhouse_client(database)
-    bound = {"tenants": scope.tenants, "start": scope.start, "end": scope.end,
-             "centre": scope.centre_id or ""}
-    sessions = {(tenant, session): (topic, centre_id, centre_name)
-                for tenant, session, topic, centre_id, centre_name
-                in client.execute(_SESSIONS_SQL, bound, settings=QUERY_LIMITS)}
-    centre_names = {centre_id: name for _, centre_id, name in sessions.values() if name}
-    records = []
-    for (tenant_id, centre_id, visit_id, visit_date, services, session_id, pseudonym, category,
-         sex, age, urban, employment, stay_countries, stay_purposes, intention, preferred,
-         permit) in client.execute(_VISITS_SQL, bound, settings=QUERY_LIMITS):
-        topic = sessions.get((tenant_id, session_id), (None, None, None))[0]
-        records.append(VisitRecord(
-            tenant_id=tenant_id, centre_id=centre_id,
-            centre_name=centre_names.get(centre_id, centre_id), visit_id=visit_id,
-            visit_date=visit_date, services=tuple(services),
-            group_session_id=session_id or None, group_session_topic=topic if session_id else None,
-            client_pseudonym=pseudonym, category=category, sex=sex, age_years=age,
-            urban=bool(urban), employment_status=employment,
-            previous_stays=tuple(zip(stay_countries, stay_purposes, strict=True)),
-            migration_intention=intention, preferred_destinations=tuple(preferred),
-            permit_status=permit))
-    return records
+    period = {"start": scope.start, "end": scope.end}
+    months = [month for (month,) in client.execute(_RECORDED_MONTHS_SQL, period,
+                                                   settings=QUERY_LIMITS)]
+    if not months:
+        return []
+    bound: dict[str, Any] = {**period, "tenants": scope.tenants, "centre": scope.centre_id or ""}
+    conditions = []
+    for n, (first, last) in enumerate(_month_ranges(months)):
+        conditions.append(f"recorded_date BETWEEN %(first{n})s AND %(last{n})s")
+        bound |= {f"first{n}": first, f"last{n}": last}
+    sql = _TALLIES_SQL.replace("{recorded_months}", " OR ".join(conditions))
+    return [TallyRow(tenant_id=tenant, immigrant=bool(immigrant), dimension=dimension,
+                     code=code, value=value, first_day=first, last_day=last)
+            for tenant, immigrant, dimension, code, value, first, last
+            in client.execute(sql, bound, settings=QUERY_LIMITS)]
 
 
 def figures_of(scope: Scope, *, database: str | None = None) -> QuarterlyFigures:
-    visits = visit_records(scope, database=database)
-    centres = {(v.tenant_id, v.centre_id): v.centre_name for v in visits}
-    return quarterly_figures(visits, centres=[
-        CentreRecord(tenant_id=t, centre_id=c, name=name) for (t, c), name in centres.items()])
+    """The programme's figures of the scope; centres named as their group sessions name them."""
+    client = clickhouse_client(database)
+    names = dict(client.execute(_CENTRE_NAMES_SQL, {"tenants": scope.tenants},
+                                settings=QUERY_LIMITS))
+    return figures_from_tallies(figure_tallies(scope, database=database), centre_names=names)
 
 
 _REFERRALS_SQL = f"""
-SELECT tenant_id, referral_id, client_pseudonym, organization_id, organization_name, need, state,
-       sent_at, answered_at, suggestion_rank
-FROM {REFERRAL_FACTS_TABLE} FINAL
-WHERE tenant_id IN %(tenants)s AND sent_date BETWEEN %(start)s AND %(end)s
+SELECT tenant_id, referral_id, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8
+FROM (
+    SELECT tenant_id, referral_id,
+           argMax(tuple(client_pseudonym, organization_id, organization_name, need, state,
+                        sent_at, answered_at, suggestion_rank), version) AS r
+    FROM {REFERRAL_FACTS_TABLE}
+    WHERE tenant_id IN %(tenants)s AND sent_date BETWEEN %(start)s AND %(end)s
+    GROUP BY tenant_id, referral_id
+)
 """  # noqa: S608 - the table name is a constant; every value is bound by the driver
 
 
@@ -141,10 +225,21 @@ def referral_figures_of(scope: Scope, *, database: str | None = None) -> Referra
 def summary_of(scope: Scope, *, database: str | None = None) -> dict[str, Any]:
     """The summary of `scope` read from ClickHouse: what the API, dashboard and report show.
 
-    Referrals are sent by a tenant, not by a centre: a centre's view has no referral figures.
+    Answered from the cache while ClickHouse's data version is the one it was computed at: the
+    dashboard asks the same question every few seconds, the regional office and seven tenants
+    ask the same quarters. Referrals are sent by a tenant, not by a centre: a centre's view has
+    no referral figures.
     """
-    referrals = None if scope.centre_id else referral_figures_of(scope, database=database)
-    return summary(scope, figures_of(scope, database=database), referrals)
+    db = settings.CLICKHOUSE["DATABASE"] if database is None else database
+    version = data_version(clickhouse_client(db), db)
+    key = "stats-summary:" + hashlib.sha256(f"{db}:{version}:{scope!r}".encode()).hexdigest()
+    cached: dict[str, Any] | None = cache.get(key)
+    if cached is not None:
+        return cached
+    referrals = None if scope.centre_id else referral_figures_of(scope, database=db)
+    computed = summary(scope, figures_of(scope, database=db), referrals)
+    cache.set(key, computed, SUMMARY_CACHE_SECONDS)
+    return computed
 
 
 def _breakdown(tally: Tally, *, controlled: bool, adds_up: bool) -> dict[str, int | None]:

@@ -1,0 +1,125 @@
+"""The statistics' ClickHouse query against the pure figures, on random visits with corrections.
+
+Rows go straight into a migrated ClickHouse database the way the stream worker writes them (a row
+per version, some twice, unmerged), so the query must pick each visit's latest version itself,
+including visits corrected into or out of the period and to another centre. Then a summary is
+served from the cache while the data stays as it is, and recomputed as soon as a row arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.sql import insert_sql
+from analytics_stream.clickhouse.sql.sessions import (
+    GROUP_SESSION_FACT_COLUMNS,
+    GROUP_SESSION_FACTS_TABLE,
+)
+from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, insert_visit_facts_sql
+from analytics_stream.figures import CentreRecord, quarterly_figures
+from analytics_stream.statistics import Scope, figures_of, summary_of
+from services.events.pseudonym import age_band_of_age
+from tests.analytics_stream.visit_mix import (
+    CENTRE_NAMES,
+    TENANTS,
+    Session,
+    VisitVersion,
+    latest_in_period,
+    visit_mix,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _visit_row(row: VisitVersion, n: int) -> tuple[Any, ...]:
+    v = row.visit
+    values: dict[str, Any] = {
+        "tenant_id": v.tenant_id, "visit_id": v.visit_id, "version": row.version,
+        "event_id": f"e{n}", "recorded_date": row.recorded_date, "visit_date": v.visit_date,
+        "occurred_at": datetime(v.visit_date.year, v.visit_date.month, v.visit_date.day, 10,
+                                tzinfo=UTC).replace(tzinfo=None),
+        "centre_id": v.centre_id, "channel": "in_person", "services": list(v.services),
+        "topics": [], "destinations_discussed": [], "group_session_id": v.group_session_id or "",
+        "client_pseudonym": v.client_pseudonym, "client_category": v.category, "sex": v.sex,
+        "age_years": v.age_years, "age_band": age_band_of_age(v.age_years),
+        "citizenship": v.tenant_id, "municipality_code": "m", "urban": int(v.urban),
+        "education_level": "isced3", "employment_status": v.employment_status,
+        "occupation_isco": "4", "previous_stay_countries": [c for c, _ in v.previous_stays],
+        "previous_stay_purposes": [p for _, p in v.previous_stays],
+        "migration_intention": v.migration_intention,
+        "preferred_destinations": list(v.preferred_destinations),
+        "permit_status": v.permit_status}
+    return tuple(values[name] for name, _ in VISIT_FACT_COLUMNS)
+
+
+def _session_row(session: Session, version: int) -> tuple[Any, ...]:
+    values: dict[str, Any] = {
+        "tenant_id": session.tenant_id, "session_id": session.session_id, "version": version,
+        "event_id": f"{session.session_id}-{version}", "held_date": date(2026, 1, 15),
+        "held_at": datetime(2026, 1, 15, 10, tzinfo=UTC).replace(tzinfo=None),
+        "centre_id": session.centre_id,
+        "centre_name": CENTRE_NAMES.get(session.centre_id, ""),
+        # An older version with another topic must lose to the latest.
+        "topic": session.topic if version > 1 else "draft topic",
+        "partner_institution": "", "attendees": 3}
+    return tuple(values[name] for name, _ in GROUP_SESSION_FACT_COLUMNS)
+
+
+def _load(database: str, seed: int) -> tuple[list[VisitVersion], list[Session]]:
+    rows, sessions = visit_mix(seed, visits=600)
+    client = clickhouse_client(database)
+    # Several inserts make several parts, as a stream worker's batches do.
+    for start in range(0, len(rows), 150):
+        batch = rows[start:start + 150]
+        client.execute(insert_visit_facts_sql(database),
+                       [_visit_row(row, start + n) for n, row in enumerate(batch)])
+    client.execute(insert_sql(database, GROUP_SESSION_FACTS_TABLE, GROUP_SESSION_FACT_COLUMNS),
+                   [_session_row(s, version) for s in sessions for version in (1, 2)])
+    return rows, sessions
+
+
+SCOPES = [
+    Scope(TENANTS, date(2026, 1, 1), date(2026, 3, 31)),
+    Scope(TENANTS, date(2026, 2, 10), date(2026, 2, 20)),
+    Scope(("MK",), date(2025, 11, 1), date(2026, 6, 30)),
+    Scope(("AL", "RS"), date(2026, 1, 1), date(2026, 1, 31), centre_id="al-c1"),
+    Scope(TENANTS, date(2030, 1, 1), date(2030, 3, 31)),
+]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_figures_from_clickhouse_equal_the_pure_figures(clickhouse_database: str,
+                                                        seed: int) -> None:
+    rows, sessions = _load(clickhouse_database, seed)
+    corrected = {r.visit.visit_id for r in rows if r.version > 1}
+    assert corrected, "the mix must hold corrections"
+
+    for scope in SCOPES:
+        visits = latest_in_period(rows, sessions, scope.start, scope.end, tenants=scope.tenants,
+                                  centre_id=scope.centre_id)
+        centres = {(v.tenant_id, v.centre_id): v.centre_name for v in visits}
+        expected = quarterly_figures(visits, centres=[CentreRecord(t, c, name)
+                                                      for (t, c), name in centres.items()])
+
+        assert figures_of(scope, database=clickhouse_database) == expected, scope
+
+
+def test_a_summary_is_cached_until_a_row_arrives(clickhouse_database: str) -> None:
+    rows, _ = _load(clickhouse_database, 3)
+    scope = Scope(TENANTS, date(2026, 1, 1), date(2026, 3, 31))
+    first = summary_of(scope, database=clickhouse_database)
+    assert summary_of(scope, database=clickhouse_database) == first
+
+    late = next(r for r in rows if r.version == 1 and r.visit.visit_date.month == 2)
+    new_visit = VisitVersion(replace(late.visit, visit_id="v-late"), version=1,
+                             recorded_date=datetime.now(UTC).date())
+    clickhouse_client(clickhouse_database).execute(
+        insert_visit_facts_sql(clickhouse_database), [_visit_row(new_visit, 10_000)])
+
+    assert summary_of(scope, database=clickhouse_database)["visits"] == first["visits"] + 1
+
