@@ -210,7 +210,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 BENCHMARKS = {"intake": "benchmarks.intake_load", "stream": "benchmarks.stream_throughput",
               "freshness": "benchmarks.freshness", "routing": "benchmarks.routing",
-              "web": "benchmarks.web_pages", "soak": "benchmarks.soak"}
+              "web": "benchmarks.web_pages", "soak": "benchmarks.soak", "stats": "benchmarks.stats"}
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

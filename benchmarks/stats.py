@@ -1,0 +1,299 @@
+"""`msc bench stats`: the statistics API with millions of visits in ClickHouse.
+
+Loads `--visits` (default 10,000,000) synthetic visit facts into a ClickHouse database of its own
+(`msc_bench_stats_<visits>`, migrated like the platform's; kept for the next run with `--keep`,
+otherwise dropped), generated inside ClickHouse from `system.numbers`: seven tenants, eight
+centres each, ten years of visits (2016-10-01 to 2026-09-30, one part per month as a merged
+table would have), about three visits per client, clients with the coded profile the stream
+worker writes (category, sex, age, urban, employment, previous stays, intention, preferred
+destinations, permit), 0.5 % of the visits corrected once (a second version, on another day), a
+few group sessions and 1 % of the visits referred.
+
+Then it asks `GET /api/v1/stats/summary` through Django's test client in-process (the API's whole
+middleware, token validation, serializer and JSON rendering; no network), with real tokens of
+`regional.monitor` and `counsellor.al` from Keycloak, the questions the dashboard and the
+report ask: the last quarter of the region and of one tenant, the last month, a week, a centre's
+month, a year. Each question is asked once with an empty cache (cold: ClickHouse counts) and
+then `--requests` more times (warm: answered from the cache, which holds until ClickHouse's data
+changes). Prints each question's cold time and warm p50/p99, and the p99 over every request.
+Target: p99 under 50 ms. With `--json` the last line is one JSON object (`p99_ms`,
+`warm_p99_ms`, `cold_max_ms`, `visits_loaded`, and each question's figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from infra.stack.manager import stack_up
+
+if TYPE_CHECKING:
+    from clickhouse_driver import Client
+
+TARGET_MS = 50.0
+TENANTS = ("AL", "BA", "HR", "XK", "MK", "ME", "RS")
+FIRST_DAY = "2016-10-01"
+DAYS = 3652  # to 2026-09-30
+DEV_PASSWORD = "msc-dev-password"  # noqa: S105 - the development realm's published password
+DEV_CLIENT = "msc-cli-dev"
+
+# Visit n falls on day n * DAYS // visits, so a month's visits are one range of numbers and each
+# month's insert makes one part in its own partition. Client c = hash(n) mod (visits / 3).
+_VISITS_SQL = """
+INSERT INTO {db}.visit_facts (tenant_id, visit_id, version, event_id, recorded_date, visit_date,
+    occurred_at, centre_id, channel, services, topics, destinations_discussed, group_session_id,
+    client_pseudonym, client_category, sex, age_years, age_band, citizenship, municipality_code,
+    urban, education_level, employment_status, occupation_isco, previous_stay_countries,
+    previous_stay_purposes, migration_intention, preferred_destinations, permit_status)
+SELECT
+    {tenants}[client % 7 + 1] AS tenant,
+    concat(hex(intHash64(number)), '-', toString(number)) AS visit,
+    toUInt64(1), concat('e', toString(number)),
+    day AS recorded, toDate('{first}') + intDiv(number * {days}, {visits}) AS day,
+    toDateTime(day) + 36000 + intHash64(number) % 28800,
+    concat(lower(tenant), '-centre-', toString(intHash64(client) % 8)),
+    ['in_person', 'phone', 'e_mail', 'online'][intHash64(number + 1) % 4 + 1],
+    [['information'], ['counselling'], ['information', 'counselling'],
+     ['information', 'referral'], ['counselling', 'referral']][intHash64(number + 2) % 5 + 1],
+    ['labour_market'], ['DE'], if(intHash64(number + 3) % 200 = 0,
+                                   concat(lower(tenant), '-session-', toString(day)), ''),
+    concat(hex(intHash64(client)), toString(client)),
+    ['national', 'national', 'national', 'national', 'returnee', 'returnee', 'immigrant']
+        [intHash64(client + 11) % 7 + 1] AS category,
+    ['male', 'female'][intHash64(client + 12) % 2 + 1],
+    toUInt8(16 + intHash64(client + 13) % 50), '', tenant, 'M1',
+    toUInt8(intHash64(client + 14) % 3 > 0), 'isced3',
+    ['unemployed', 'unemployed', 'employed', 'student', 'inactive', 'self_employed']
+        [intHash64(client + 15) % 6 + 1], '4',
+    [[], [], ['DE'], ['IT', 'DE'], ['AT'], ['US', 'GR']][intHash64(client + 16) % 6 + 1],
+    [[], [], ['work'], ['work', 'study'], ['family'], ['work', 'asylum']]
+        [intHash64(client + 16) % 6 + 1],
+    ['labour', 'labour', 'study', 'family_reunion', 'none', 'undecided']
+        [intHash64(client + 17) % 6 + 1],
+    [['DE'], ['DE', 'AT'], ['IT'], ['US', 'CA', 'DE'], [], ['CH', 'DE']]
+        [intHash64(client + 18) % 6 + 1],
+    if(category = 'immigrant', ['work_permit', 'residence_permit', 'asylum_seeker']
+        [intHash64(client + 19) % 3 + 1], '')
+FROM (SELECT number, intHash64(number) % {clients} AS client
+      FROM system.numbers WHERE number >= {low} LIMIT {count})
+"""
+
+# 0.5 % of the visits get a second version a few days later (same partition: first recorded).
+_CORRECTIONS_SQL = """
+INSERT INTO {db}.visit_facts
+SELECT tenant_id, visit_id, toUInt64(2), concat(event_id, '-2'), recorded_date,
+    visit_date + cityHash64(visit_id) % 20 - 10, occurred_at, centre_id, channel,
+    ['counselling'], topics, destinations_discussed, group_session_id, client_pseudonym,
+    client_category, sex, age_years, age_band, citizenship, municipality_code, urban,
+    education_level, employment_status, occupation_isco, previous_stay_countries,
+    previous_stay_purposes, migration_intention, preferred_destinations, permit_status, now()
+FROM {db}.visit_facts
+WHERE recorded_date BETWEEN '{month_start}' AND '{month_end}' AND cityHash64(visit_id) % 200 = 0
+"""
+
+_SESSIONS_SQL = """
+INSERT INTO {db}.group_session_facts
+SELECT tenant_id, group_session_id, toUInt64(1), concat('s', group_session_id), visit_date,
+    toDateTime(visit_date) + 36000, any(centre_id), concat('Centre ', any(centre_id)),
+    ['CV preparation', 'Working in Germany', 'Pre-departure orientation']
+        [cityHash64(group_session_id) % 3 + 1], '', toUInt32(count()), now()
+FROM {db}.visit_facts
+WHERE group_session_id != ''
+GROUP BY tenant_id, group_session_id, visit_date
+"""
+
+_REFERRALS_SQL = """
+INSERT INTO {db}.referral_facts (tenant_id, referral_id, version, event_id, sent_date, sent_at,
+    occurred_at, answered_at, action, state, client_pseudonym, organization_id,
+    organization_name, service_id, service_name, need, suggestion_rank, outcome)
+SELECT tenant_id, concat('r-', visit_id), toUInt64(3), concat('r', event_id), visit_date,
+    occurred_at, occurred_at + 86400, occurred_at + 3600 * (1 + cityHash64(visit_id) % 72),
+    'accept', ['accepted', 'declined', 'completed', 'in_progress'][cityHash64(visit_id) % 4 + 1],
+    client_pseudonym, concat(lower(tenant_id), '-inst-', toString(cityHash64(visit_id) % 6)),
+    concat('Institution ', toString(cityHash64(visit_id) % 6)), 'svc', 'Course',
+    ['language_course', 'vocational_training', 'recognition'][cityHash64(visit_id) % 3 + 1],
+    toUInt16(1 + cityHash64(visit_id) % 3), ''
+FROM {db}.visit_facts
+WHERE has(services, 'referral') AND cityHash64(visit_id) % 20 = 0 AND version = 1
+"""
+
+
+@dataclass
+class Question:
+    """One question to the statistics API, asked cold once and then warm."""
+
+    name: str
+    user: str
+    query: dict[str, str]
+    cold_ms: float = 0.0
+    warm_ms: list[float] = field(default_factory=list)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _months() -> list[tuple[str, str, int, int]]:
+    """(first day, last day, first visit number, visits) of each month of the period."""
+    from datetime import date, timedelta
+
+    first = date.fromisoformat(FIRST_DAY)
+    months = []
+    day = first
+    while (day - first).days < DAYS:
+        following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        months.append((day, min(following, first + timedelta(days=DAYS))))
+        day = following
+    return [(start.isoformat(), (end - timedelta(days=1)).isoformat(),
+             (start - first).days, (end - first).days) for start, end in months]
+
+
+def _load(client: Client, db: str, visits: int) -> float:
+    """Generate the data month by month; seconds taken."""
+    began = time.monotonic()
+    tenants = "[" + ", ".join(f"'{t}'" for t in TENANTS) + "]"
+    for n, (month_start, month_end, first_day, end_day) in enumerate(_months()):
+        # Visit numbers whose day falls in [first_day, end_day): n * DAYS // visits >= first_day.
+        low = -(-first_day * visits // DAYS)
+        high = -(-end_day * visits // DAYS)
+        client.execute(_VISITS_SQL.format(
+            db=db, tenants=tenants, first=FIRST_DAY, days=DAYS, visits=visits,
+            clients=max(1, visits // 3), low=low, count=high - low))
+        client.execute(_CORRECTIONS_SQL.format(db=db, month_start=month_start,
+                                               month_end=month_end))
+        if n % 12 == 0:
+            print(f"  loaded up to {month_end} ({high:,} visits) in "
+                  f"{time.monotonic() - began:.0f}s", flush=True)
+    client.execute(_SESSIONS_SQL.format(db=db))
+    client.execute(_REFERRALS_SQL.format(db=db))
+    return time.monotonic() - began
+
+
+def _prepare(db: str, visits: int, *, reuse: bool) -> None:
+    from analytics_stream.clickhouse.client import clickhouse_client
+    from analytics_stream.clickhouse.migrate import apply_migrations, drop_database
+
+    client = clickhouse_client("default")
+    exists = client.execute("SELECT count() FROM system.databases WHERE name = %(db)s",
+                            {"db": db})[0][0]
+    if exists and reuse:
+        loaded = client.execute(f"SELECT count() FROM {db}.visit_facts WHERE version = 1")[0][0]  # noqa: S608 - bench's own name
+        if loaded == visits:
+            print(f"reusing {db}: {loaded:,} visits already loaded")
+            return
+    drop_database(db)
+    apply_migrations(db)
+    print(f"loading {visits:,} visits into {db} (ten years, generated inside ClickHouse)")
+    seconds = _load(client, db, visits)
+    rows = client.execute(f"SELECT count(), uniqExact(visit_id) FROM {db}.visit_facts")[0]  # noqa: S608 - bench's own name
+    print(f"loaded in {seconds:.0f}s: {rows[1]:,} visits, {rows[0]:,} rows with corrections")
+
+
+def _token(username: str) -> str:
+    from infra.stack.config import load_config
+
+    url = f"{load_config().keycloak_url}/realms/msc/protocol/openid-connect/token"
+    form = urllib.parse.urlencode({"grant_type": "password", "client_id": DEV_CLIENT,
+                                   "username": username, "password": DEV_PASSWORD}).encode()
+    request = urllib.request.Request(url, data=form, method="POST")  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
+        answer: dict[str, Any] = json.loads(response.read())
+    return str(answer["access_token"])
+
+
+def _questions() -> list[Question]:
+    region, al = "regional.monitor", "counsellor.al"
+    quarter = {"from": "2026-07-01", "to": "2026-09-30"}
+    return [
+        Question("region, last quarter", region, quarter),
+        Question("region, one tenant, last quarter", region, {**quarter, "tenant": "AL"}),
+        Question("region, last month", region, {"from": "2026-09-01", "to": "2026-09-30"}),
+        Question("region, a year", region, {"from": "2025-01-01", "to": "2025-12-31"}),
+        Question("tenant, last quarter", al, quarter),
+        Question("tenant, a week", al, {"from": "2026-09-21", "to": "2026-09-27"}),
+    ]
+
+
+def _ask(questions: list[Question], requests: int) -> None:
+    from django.core.cache import cache
+    from django.test import Client as Browser
+
+    tokens = {q.user: _token(q.user) for q in questions}
+    browser = Browser(SERVER_NAME="localhost")
+    cache.clear()
+
+    def get(question: Question) -> float:
+        began = time.perf_counter()
+        response = browser.get("/api/v1/stats/summary", question.query,
+                               HTTP_AUTHORIZATION=f"Bearer {tokens[question.user]}")
+        elapsed = (time.perf_counter() - began) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"{question.name}: {response.status_code} {response.content[:300]!r}")
+        return elapsed
+
+    for question in questions:
+        question.cold_ms = get(question)
+        question.warm_ms = [get(question) for _ in range(requests)]
+        print(f"{question.name:34} cold {question.cold_ms:8.1f} ms; warm p50 "
+              f"{_percentile(question.warm_ms, 0.5):6.1f} ms, p99 "
+              f"{_percentile(question.warm_ms, 0.99):6.1f} ms", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="msc bench stats", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--visits", type=int, default=10_000_000)
+    parser.add_argument("--requests", type=int, default=100,
+                        help="warm requests of each question (default 100)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database, and reuse it if it holds --visits visits")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.visits < 1000 or args.requests < 1:
+        parser.error("need --visits >= 1000 and --requests >= 1")
+    stack_up()
+    db = f"msc_bench_stats_{args.visits}"
+    os.environ["MSC_CLICKHOUSE_DATABASE"] = db
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services.settings.dev")
+    import django
+
+    django.setup()
+    from analytics_stream.clickhouse.migrate import drop_database
+
+    load = os.getloadavg()[0]
+    print(f"load average {load:.2f} on {os.cpu_count()} CPUs before the run (other work on the "
+          f"machine inflates the latencies)")
+    try:
+        _prepare(db, args.visits, reuse=args.keep)
+        questions = _questions()
+        _ask(questions, args.requests)
+    finally:
+        if not args.keep:
+            drop_database(db)
+    every = [ms for q in questions for ms in (q.cold_ms, *q.warm_ms)]
+    warm = [ms for q in questions for ms in q.warm_ms]
+    p99 = _percentile(every, 0.99)
+    cold_max = max(q.cold_ms for q in questions)
+    print(f"every request: p50 {_percentile(every, 0.5):.1f} ms, p99 {p99:.1f} ms "
+          f"({len(every)} requests, {len(questions)} of them cold); warm p99 "
+          f"{_percentile(warm, 0.99):.1f} ms; slowest cold {cold_max:.0f} ms")
+    print(f"target p99 < {TARGET_MS:.0f} ms: {'met' if p99 < TARGET_MS else 'MISSED'} over every "
+          f"request; a cold question (after any new data) took up to {cold_max:.0f} ms")
+    if args.json:
+        print(json.dumps({
+            "p99_ms": round(p99, 2), "warm_p99_ms": round(_percentile(warm, 0.99), 2),
+            "cold_max_ms": round(cold_max, 2), "visits_loaded": args.visits,
+            "target_met": p99 < TARGET_MS, "load_average": round(load, 2),
+            "questions": {q.name: {"cold_ms": round(q.cold_ms, 2),
+                                   "warm_p50_ms": round(_percentile(q.warm_ms, 0.5), 2),
+                                   "warm_p99_ms": round(_percentile(q.warm_ms, 0.99), 2)}
+                          for q in questions}}))
+    return 0
