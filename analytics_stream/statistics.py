@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from typing import Any
 
+from clickhouse_driver import Client
 from django.conf import settings
 from django.core.cache import cache
 
@@ -158,13 +159,12 @@ def _month_ranges(months: Sequence[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def figure_tallies(scope: Scope, *, database: str | None = None) -> list[TallyRow]:
+def figure_tallies(scope: Scope, client: Client) -> list[TallyRow]:
     """The scope's visits counted inside ClickHouse (`analytics_stream.tallies`).
 
     The partitions to read are found first and named by date ranges, which ClickHouse prunes
     partitions by (it cannot with a subquery).
     """
-    client = clickhouse_client(database)
     period = {"start": scope.start, "end": scope.end}
     months = [month for (month,) in client.execute(_RECORDED_MONTHS_SQL, period,
                                                    settings=QUERY_LIMITS)]
@@ -182,12 +182,16 @@ def figure_tallies(scope: Scope, *, database: str | None = None) -> list[TallyRo
             in client.execute(sql, bound, settings=QUERY_LIMITS)]
 
 
-def figures_of(scope: Scope, *, database: str | None = None) -> QuarterlyFigures:
-    """The programme's figures of the scope; centres named as their group sessions name them."""
-    client = clickhouse_client(database)
+def figures_of(scope: Scope, *, database: str | None = None,
+               client: Client | None = None) -> QuarterlyFigures:
+    """The programme's figures of the scope; centres named as their group sessions name them.
+
+    Reads `database` (None: the platform's) through `client` if given, else a new connection.
+    """
+    client = client or clickhouse_client(database)
     names = dict(client.execute(_CENTRE_NAMES_SQL, {"tenants": scope.tenants},
                                 settings=QUERY_LIMITS))
-    return figures_from_tallies(figure_tallies(scope, database=database), centre_names=names)
+    return figures_from_tallies(figure_tallies(scope, client), centre_names=names)
 
 
 _REFERRALS_SQL = f"""
@@ -203,7 +207,7 @@ FROM (
 """  # noqa: S608 - the table name is a constant; every value is bound by the driver
 
 
-def referral_records(scope: Scope, *, database: str | None = None) -> list[ReferralRecord]:
+def referral_records(scope: Scope, client: Client) -> list[ReferralRecord]:
     """The referrals sent in the scope's period by its tenants, as they stand now."""
     bound = {"tenants": scope.tenants, "start": scope.start, "end": scope.end}
     return [
@@ -215,11 +219,13 @@ def referral_records(scope: Scope, *, database: str | None = None) -> list[Refer
             suggestion_rank=rank or None)
         for (tenant_id, referral_id, pseudonym, organization_id, organization_name, need, state,
              sent_at, answered_at, rank)
-        in clickhouse_client(database).execute(_REFERRALS_SQL, bound, settings=QUERY_LIMITS)]
+        in client.execute(_REFERRALS_SQL, bound, settings=QUERY_LIMITS)]
 
 
-def referral_figures_of(scope: Scope, *, database: str | None = None) -> ReferralFigures:
-    return referral_figures(referral_records(scope, database=database), tenants=scope.tenants)
+def referral_figures_of(scope: Scope, *, database: str | None = None,
+                        client: Client | None = None) -> ReferralFigures:
+    records = referral_records(scope, client or clickhouse_client(database))
+    return referral_figures(records, tenants=scope.tenants)
 
 
 def summary_of(scope: Scope, *, database: str | None = None) -> dict[str, Any]:
@@ -231,13 +237,17 @@ def summary_of(scope: Scope, *, database: str | None = None) -> dict[str, Any]:
     no referral figures.
     """
     db = settings.CLICKHOUSE["DATABASE"] if database is None else database
-    version = data_version(clickhouse_client(db), db)
-    key = "stats-summary:" + hashlib.sha256(f"{db}:{version}:{scope!r}".encode()).hexdigest()
-    cached: dict[str, Any] | None = cache.get(key)
-    if cached is not None:
-        return cached
-    referrals = None if scope.centre_id else referral_figures_of(scope, database=db)
-    computed = summary(scope, figures_of(scope, database=db), referrals)
+    client = clickhouse_client(db)
+    try:
+        version = data_version(client, db)
+        key = "stats-summary:" + hashlib.sha256(f"{db}:{version}:{scope!r}".encode()).hexdigest()
+        cached: dict[str, Any] | None = cache.get(key)
+        if cached is not None:
+            return cached
+        referrals = None if scope.centre_id else referral_figures_of(scope, client=client)
+        computed = summary(scope, figures_of(scope, client=client), referrals)
+    finally:
+        client.disconnect()
     cache.set(key, computed, SUMMARY_CACHE_SECONDS)
     return computed
 
