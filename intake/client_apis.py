@@ -27,7 +27,8 @@ from intake.services import (
 from services.api.concurrency import IF_MATCH, expected_version, versioned_response
 from services.api.idempotency import idempotent
 from services.api.pagination import StableCursorPagination, paginated_response
-from services.api.serializers import StrictFieldsMixin, text_param
+from services.api.schema import error_response
+from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Principal, Role
 
@@ -177,7 +178,11 @@ class ClientListApi(APIView):
                      fields=list(PERSONAL_FIELDS), origin=request_origin(request))
         return response
 
-    @extend_schema(request=ClientInputSerializer, responses={201: ClientOutputSerializer})
+    @extend_schema(request=ClientInputSerializer, responses={
+        201: ClientOutputSerializer,
+        409: error_response("A client with the same birth date and a similar name exists: "
+                            "`candidates` lists them; send confirm_new=true to register a new "
+                            "client anyway.")})
     @idempotent
     def post(self, request: Request) -> Response:
         payload = ClientInputSerializer(data=request.data)
@@ -203,7 +208,7 @@ class ClientDetailApi(APIView):
         principal = request_principal(request)
         client = _tenant_clients(principal).filter(id=client_id).first()
         if client is None:
-            raise NotFound("client not found")
+            raise NotFound("not found")
         audit_record(actor=principal, action="read", client_ids=[client.id],
                      fields=list(PERSONAL_FIELDS), origin=request_origin(request))
         return _client_response(client)
@@ -269,7 +274,7 @@ class AuditListApi(APIView):
                 entries = entries.filter(client_id=UUID(client_id))
             except ValueError as exc:
                 raise serializers.ValidationError({"client_id": ["must be a UUID"]}) from exc
-        actor = text_param(request, "actor")
+        actor = request.query_params.get("actor", "")
         if actor:
             entries = entries.filter(actor_username=actor)
         return paginated_response(request, self, entries, AuditEntrySerializer)[1]

@@ -24,5 +24,5 @@ def centre_get(*, principal: Principal, centre_id: UUID) -> Centre:
     """A centre of the caller's tenant; another tenant's answers exactly like a missing one."""
     centre = Centre.objects.filter(tenant_id=principal.tenant, id=centre_id).first()
     if centre is None:
-        raise NotFound("centre not found")
+        raise NotFound("not found")
     return centre

@@ -76,7 +76,7 @@ def _centre_for_update(actor: Principal, centre_id: UUID) -> Centre:
     centre = (Centre.objects.select_for_update()
               .filter(tenant_id=_tenant(actor), id=centre_id).first())
     if centre is None:
-        raise NotFound("centre not found")
+        raise NotFound("not found")
     return centre
 
 
@@ -190,7 +190,7 @@ def _client_for_update(actor: Principal, client_id: UUID) -> Client:
     client = (Client.objects.select_for_update()
               .filter(tenant_id=_tenant(actor), id=client_id, erased_at__isnull=True).first())
     if client is None:
-        raise NotFound("client not found")
+        raise NotFound("not found")
     return client
 
 
@@ -368,7 +368,7 @@ def visit_correct(*, actor: Principal, visit_id: UUID, expected_version: int,
         visit = (Visit.objects.select_for_update().select_related("client")
                  .filter(tenant_id=_tenant(actor), id=visit_id).first())
         if visit is None:
-            raise NotFound("visit not found")
+            raise NotFound("not found")
         if visit.version != expected_version:
             raise VersionConflict(visit.version)
         if not changes:

@@ -125,7 +125,7 @@ class VisitDetailApi(APIView):
         visit = Visit.objects.filter(tenant_id=request_principal(request).tenant,
                                      id=visit_id).first()
         if visit is None:
-            raise NotFound("visit not found")
+            raise NotFound("not found")
         return versioned_response(VisitOutputSerializer(visit).data, visit.version)
 
     @extend_schema(request=VisitCorrectionSerializer, parameters=[IF_MATCH],

@@ -35,21 +35,25 @@ from referrals.models import (
     WebhookDelivery,
 )
 from referrals.routing import TARGET_GROUPS
-from referrals.selectors import notifications_of, partner_referrals, staff_referrals
+from referrals.selectors import (
+    PARTNER_FIELDS,
+    notifications_of,
+    partner_referrals,
+    staff_referrals,
+)
 from referrals.services import Step, actor_kind, referral_act, referral_create
 from referrals.suggestions import RoutingRequest, suggest
 from referrals.workflow import Action, Actor, State, allowed_actions
-from services.api.concurrency import expected_version, versioned_response
+from services.api.concurrency import IF_MATCH_OPTIONAL, expected_version, versioned_response
 from services.api.idempotency import idempotent
 from services.api.pagination import StableCursorPagination, paginated_response
+from services.api.schema import error_response
 from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Principal, Role
 
 TENANT_STAFF = (Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
 REFERRAL_USERS = (*TENANT_STAFF, Role.PARTNER)
-PARTNER_FIELDS = ["given_name", "family_name", "phone", "email"]
-
 
 
 def _languages() -> serializers.ListField:
@@ -337,7 +341,13 @@ class ReferralActionApi(APIView):
     permission_classes = [roles_required(*REFERRAL_USERS)]
 
     @extend_schema(operation_id="referrals_act", request=StepSerializer,
-                   responses=_as_seen())
+                   parameters=[IF_MATCH_OPTIONAL, OpenApiParameter(
+                       "action", str, OpenApiParameter.PATH,
+                       enum=[action.value for action in Action if action != Action.EXPIRE])],
+                   responses={200: _as_seen(), 409: error_response(
+                       "The referral's state, or the caller's side, does not allow the action: "
+                       "`state` and `allowed` say what does (`illegal_transition`); or If-Match "
+                       "names an old version (`version_conflict`, `current_version`).")})
     def post(self, request: Request, referral_id: UUID, action: str) -> Response:
         try:
             chosen = Action(action)

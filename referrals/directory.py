@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
-from django.db.models import Model, Q
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import BooleanField, Case, Model, Q, QuerySet, Value, When
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -39,7 +39,16 @@ from services.auth.tokens import Principal
 from services.events.topics import DIRECTORY
 from services.outbox.services import outbox_append
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 CAPACITY_FIELDS = ("seats_total", "seats_available", "waiting_list_open", "waiting_list_length")
+
+
+class Ownership(TypedDict):
+    """What `directory_services` adds to each service."""
+
+    own: bool
 
 
 def own_entries(principal: Principal) -> Q:
@@ -51,6 +60,18 @@ def visible_entries(principal: Principal) -> Q:
     """The entries the caller sees: their tenant's and the shared ones."""
     return Q(tenant__isnull=True) | Q(tenant_id=principal.tenant) if principal.tenant \
         else Q(tenant__isnull=True)
+
+
+def directory_services(principal: Principal) -> QuerySet[WithAnnotations[Service, Ownership]]:
+    """The services the caller sees, each with `own`: whether it is theirs to change (their
+    tenant's; for the regional office, the shared ones). Theirs come first."""
+    return (Service.objects.filter(visible_entries(principal))
+            # Case, not the bare condition: `tenant_id = 'AL'` is NULL, not false, on a
+            # shared row, and NULL would sort first.
+            .annotate(own=Case(When(own_entries(principal), then=Value(True)),
+                               default=Value(False), output_field=BooleanField()))
+            .select_related("organization")
+            .order_by("-own", "organization__name", "name", "id"))
 
 
 # --- Records <-> rows -------------------------------------------------------------------------
@@ -198,6 +219,12 @@ def directory_import(principal: Principal, package: Package) -> dict[str, int]:
             "some ids of the package are taken by entries outside your directory, or two "
             "entries clash on a unique field (an organization code); give them new ids or "
             "codes"]) from exc
+    except (DataError, OverflowError) as exc:
+        # What the package checks do not catch yet: a NUL character in a text, a number beyond
+        # what the directory stores. The package's mistake, not the server's.
+        raise hsds.PackageInvalid([
+            "a value does not fit the directory: a text with a NUL character, or a number out "
+            "of range"]) from exc
     return counts
 
 

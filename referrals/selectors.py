@@ -13,6 +13,10 @@ from referrals.models import Notification, Organization, Referral
 from referrals.workflow import State
 from services.auth.tokens import Principal
 
+# What a partner user sees of a referred client, through the API and the web pages alike; every
+# read of them is in the audit log under these names.
+PARTNER_FIELDS = ["given_name", "family_name", "phone", "email"]
+
 
 def staff_referrals(principal: Principal) -> QuerySet[Referral]:
     """The referrals of the caller's tenant."""

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -21,7 +22,14 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from intake.models import Client
 from referrals import events, webhooks
 from referrals.deadlines import TENANT_TIMEZONES, answer_deadline
-from referrals.models import Notification, Referral, ReferralTransition, Service, TaxonomyTerm
+from referrals.models import (
+    Notification,
+    Referral,
+    ReferralTransition,
+    RoutingSettings,
+    Service,
+    TaxonomyTerm,
+)
 from referrals.selectors import partner_referrals, staff_referrals
 from referrals.suggestions import (
     TENANT_LANGUAGES,
@@ -237,3 +245,25 @@ def referral_expire(referral: Referral, now: datetime) -> None:
                  f"{referral.service.name} in time{offer}"),
         data={"referral_id": str(referral.id),
               "next_suggestion": following.explanation() if following else None})
+
+
+def routing_settings_update(*, actor: Principal, expected_version: int,
+                            changes: dict[str, Any]) -> RoutingSettings:
+    """Change the caller's tenant's routing weights and answer deadline over the version the
+    caller saw, else raise VersionConflict (someone else changed them meanwhile).
+
+    `changes` are checked already (`referrals.directory_apis.RoutingSettingsSerializer`, which
+    the API and the web page both use); holidays are kept once each, in date order.
+    """
+    tenant_id = _tenant(actor)
+    with transaction.atomic():
+        row = RoutingSettings.objects.select_for_update().get(
+            pk=routing_settings(tenant_id).pk)
+        if row.version != expected_version:
+            raise VersionConflict(row.version)
+        for name, value in changes.items():
+            setattr(row, name, sorted(set(value)) if name == "holidays" else value)
+        row.version += 1
+        row.updated_by = actor.username
+        row.save()
+    return row

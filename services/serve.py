@@ -11,6 +11,9 @@ from infra.stack.config import load_config
 from infra.stack.process import read_pid, spawn, stop_pid, wait_until
 
 API_PROCESS = "api"
+# gunicorn kills a worker whose request runs longer: every request must be bounded well below it
+# (PostgreSQL's statement timeout, ClickHouse's max_execution_time).
+WORKER_TIMEOUT_SECONDS = 60
 
 
 def default_workers() -> int:
@@ -23,7 +26,7 @@ def gunicorn_argv(workers: int) -> list[str]:
         sys.executable, "-m", "gunicorn", "services.wsgi:application",
         "--bind", f"{cfg.host}:{cfg.api_port}",
         "--workers", str(workers),
-        "--timeout", "60",
+        "--timeout", str(WORKER_TIMEOUT_SECONDS),
         "--graceful-timeout", "20",
         "--access-logfile", "-",
         "--forwarded-allow-ips", "127.0.0.1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -58,6 +59,13 @@ def django_db_setup(django_db_blocker: Any) -> Iterator[None]:
     with django_db_blocker.unblock():
         connections.close_all()
         pg.drop_database(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _request_counts_removed() -> Iterator[None]:
+    """This run's request counts (services.api.throttling) go when the run ends."""
+    yield
+    shutil.rmtree(settings.THROTTLE_DIR, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A small, hand-made directory of one tenant, and a client to refer: what the referral tests
-start from. The directory goes in through `directory_import`, the path a tenant's own HSDS
-package takes."""
+start from; and a small shared directory of the regional office. The directories go in through
+`directory_import`, the path an HSDS package takes."""
 
 from __future__ import annotations
 
@@ -64,6 +64,31 @@ class World:
 def admin(tenant: str) -> Principal:
     return Principal(subject=f"admin-{tenant}", username=f"admin.{tenant.lower()}",
                      tenant=tenant, roles=frozenset({Role.TENANT_ADMIN}))
+
+
+def regional_office() -> Principal:
+    return Principal(subject="regional-office", username="regional.monitor", tenant=None,
+                     roles=frozenset({Role.REGIONAL_MONITOR}))
+
+
+def make_shared_directory() -> dict[str, str]:
+    """Two services of the regional directory, which every country sees (`tenant` NULL), put
+    there as the regional office's import puts them; their ids by role in the tests."""
+    network = replace(_org("balkan-skills", "Balkan Skills Network"),
+                      email="info@balkan-skills.example.org")
+    online = replace(_location(network, "MK-01", "Skopje"), location_type="virtual",
+                     name="Balkan Skills Network, online", address_1="", postal_code="1000")
+    services = {"german": service(network, "German A1, online", seats_total=15,
+                                  seats_available=5),
+                "welding": service(network, "Welding certificate, Skopje")}
+    package = Package(
+        organizations=(network,), locations=(online,), services=tuple(services.values()),
+        service_at_locations=tuple(
+            ServiceAtLocationRecord(id=str(uuid.uuid4()), service_id=s.id,
+                                    location_id=online.id) for s in services.values()))
+    with tenant_transaction(None):
+        directory_import(regional_office(), package)
+    return {key: s.id for key, s in services.items()}
 
 
 def build_package(tenant: str) -> tuple[Package, dict[str, str], dict[str, str]]:

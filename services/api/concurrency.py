@@ -59,6 +59,9 @@ def expected_version(request: Request) -> int:
 
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
                             description='the version (ETag) the change is based on, e.g. "3"')
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=False,
+    description='optional: the version (ETag) the change is based on; a stale one answers 409')
 
 
 def versioned_response(data: Any, version: int, status_code: int = status.HTTP_200_OK) -> Response:

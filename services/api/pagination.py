@@ -14,13 +14,31 @@ from rest_framework.views import APIView
 M = TypeVar("M", bound=Model)
 
 
+MAX_PAGE_SIZE = 200
+
+
 class StableCursorPagination(CursorPagination):
-    """Pages of `page_size` (at most 200) ordered by creation time, then id as tie-breaker."""
+    """Pages of `page_size` (at most 200) ordered by creation time, then id as tie-breaker.
+
+    A larger `page_size` gets pages of the most, and one it cannot read (not a positive whole
+    number) the default: DRF's lenience with query strings, documented in the schema.
+    """
 
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
+    page_size_query_description = (
+        f"Records per page: {page_size} unless given, at most {MAX_PAGE_SIZE} (a larger number "
+        f"gets {MAX_PAGE_SIZE}).")
     ordering = ("-created_at", "-id")
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {**parameter["schema"], "minimum": 1,
+                                       "maximum": self.max_page_size}
+        return parameters
 
 
 def paginated_response(

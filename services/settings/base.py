@@ -7,8 +7,11 @@ so one `.env` drives the servers, the API and docker-compose alike.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TypedDict
+
+from django.core.exceptions import ImproperlyConfigured
 
 from infra.stack.config import load_config
 
@@ -25,6 +28,17 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A request rate as DRF writes it (`600/minute`: requests per second, minute, hour or day);
+    `off` for none."""
+    raw = os.environ.get(name, default).strip()
+    if raw.lower() == "off":
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", raw):
+        raise ImproperlyConfigured(f"{name} must be like 600/minute or off, not {raw!r}")
+    return raw
 
 
 SECRET_KEY = os.environ.get("MSC_SECRET_KEY", "")
@@ -83,10 +97,18 @@ TEMPLATES = [
 ]
 
 DB_NAME = os.environ.get("MSC_PG_DATABASE", STACK.postgres_database)
+# The longest one statement of the application role may run, waiting for locks included, before
+# PostgreSQL cancels it: the API answers 503 and the worker is free again, long before gunicorn
+# would kill it. 0 for no limit (a long `msc reconcile` by hand, say).
+PG_STATEMENT_TIMEOUT_MS = int(os.environ.get("MSC_PG_STATEMENT_TIMEOUT_MS", "15000"))
 
 
-def database(user: str, password: str, *, atomic_requests: bool) -> dict[str, object]:
+def database(user: str, password: str, *, atomic_requests: bool,
+             statement_timeout_ms: int = 0) -> dict[str, object]:
     """A connection to the platform database as the given role."""
+    options: dict[str, object] = {"connect_timeout": 5}
+    if statement_timeout_ms:
+        options["options"] = f"-c statement_timeout={statement_timeout_ms}"
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": DB_NAME,
@@ -99,7 +121,7 @@ def database(user: str, password: str, *, atomic_requests: bool) -> dict[str, ob
         "ATOMIC_REQUESTS": atomic_requests,
         "CONN_MAX_AGE": int(os.environ.get("MSC_PG_CONN_MAX_AGE", "60")),
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": 5},
+        "OPTIONS": options,
         "TEST": {"NAME": DB_NAME},
     }
 
@@ -107,7 +129,7 @@ def database(user: str, password: str, *, atomic_requests: bool) -> dict[str, ob
 DATABASES = {
     # The application role: owns nothing, cannot bypass row-level security.
     "default": database(STACK.postgres_app_user, STACK.postgres_app_password,
-                        atomic_requests=True),
+                        atomic_requests=True, statement_timeout_ms=PG_STATEMENT_TIMEOUT_MS),
     # The owner role: used only to run migrations (`msc migrate`); requests never open it.
     "owner": database(STACK.postgres_owner, STACK.postgres_owner_password,
                       atomic_requests=False),
@@ -203,16 +225,36 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "services.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, documenting the errors each operation can answer.
+    "DEFAULT_SCHEMA_CLASS": "services.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_VERSIONING_CLASS": None,
+    # Requests per caller (services.api.throttling): a token subject's burst and sustained rates,
+    # and the rate of calls without a token per client address. Far above what the benchmarks
+    # send with one token per tenant (`msc bench intake` offers 500 visits/s on three tokens:
+    # about 170/s, 10,000 a minute, each); what a deployment wants lower, it sets lower.
+    "DEFAULT_THROTTLE_CLASSES": ["services.api.throttling.UserBurstThrottle",
+                                 "services.api.throttling.UserSustainedThrottle",
+                                 "services.api.throttling.AnonymousThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user_burst": env_rate("MSC_THROTTLE_USER_BURST", "15000/minute"),
+        "user_sustained": env_rate("MSC_THROTTLE_USER_SUSTAINED", "360000/hour"),
+        "anon": env_rate("MSC_THROTTLE_ANON", "120/minute"),
+    },
+    # A caller without a token is its address: REMOTE_ADDR, or the address this many proxies
+    # back in X-Forwarded-For (unset, DRF would take that header whole, as the client wrote it).
+    "NUM_PROXIES": int(os.environ.get("MSC_NUM_PROXIES", "0")),
 }
+# Where the request counts are kept; shared by the API's worker processes on this host.
+THROTTLE_DIR = Path(os.environ.get("MSC_THROTTLE_DIR", str(STACK.run_dir / "throttle")))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MSC platform API",
     "DESCRIPTION": "Case management for the Migrant Service Centres of the Western Balkans.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "services.api.schema.postprocess"],
 }
 
 LOGGING = {

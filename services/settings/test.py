@@ -1,7 +1,9 @@
 """Tests: an isolated PostgreSQL database, ClickHouse database and Kafka topic prefix per run."""
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 
 # One id per test run (the pytest process) so two runs never see each other's data.
 RUN_ID = os.environ.setdefault("MSC_TEST_RUN_ID", uuid.uuid4().hex[:10])
@@ -18,3 +20,6 @@ for _alias in DATABASES.values():
 
 # Tests receive webhooks on loopback.
 WEBHOOK_ALLOW_PRIVATE = True
+
+# The run's own request counts: the tests' callers are the running platform's users too.
+THROTTLE_DIR = Path(tempfile.gettempdir()) / f"msc-test-{RUN_ID}-throttle"

@@ -1,22 +1,25 @@
-"""The tenant's own directory of institutions for its administrator: the services with their
+"""The directory of institutions for those who keep it: a tenant administrator their tenant's
+entries, the regional office the shared entries every country sees. The services with their
 capacity and eligibility, changing one without overwriting someone else's change, importing a
 whole HSDS data package (every problem of a bad one listed, nothing imported) and exporting it.
 
 Everything goes through `referrals.directory` and `referrals.hsds`, as the API's directory
-endpoints do, with the API's own checks (`ServiceChangeSerializer`) and limits; the shared
-entries of the regional directory are the regional office's and are only counted here.
+endpoints do, with the API's roles, checks (`ServiceChangeSerializer`) and limits: which entries
+a user may change is decided there (`own_entries`), never here. A tenant administrator sees the
+shared entries beside their own, marked as shared, and may read them but not change them; the
+regional office sees no tenant's entries at all (row-level security hides them too).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -28,30 +31,34 @@ from referrals import hsds
 from referrals.directory import (
     directory_export,
     directory_import,
+    directory_services,
     known_term_ids,
-    own_entries,
     service_update,
 )
-from referrals.directory_apis import MAX_PACKAGE_BYTES, ServiceChangeSerializer
+from referrals.directory_apis import (
+    DIRECTORY_EDITORS,
+    DIRECTORY_EXPORTERS,
+    MAX_PACKAGE_BYTES,
+    ServiceChangeSerializer,
+)
 from referrals.models import Service
 from services.api.concurrency import VersionConflict
-from services.auth.tokens import Principal, Role
+from services.auth.tokens import Principal
 from services.web import drafts, labels
 from services.web.conflicts import Difference, differences, on_current_version
 from services.web.forms import PackageForm, ServiceForm
 from services.web.oidc import login_required, principal_of
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from referrals.directory import Ownership
+
 PAGE_SIZE = 50
 IMPORTED = ("organizations", "locations", "services", "service_at_locations")
 _ZIP_MAGIC = b"PK\x03\x04"
-# The tenant's own directory is its administrator's to change (the regional office keeps the
-# shared one through the API); centre managers may download it, as through the API.
-EDITORS = (Role.TENANT_ADMIN,)
-_EXPORT_ROLES = (Role.CENTRE_MANAGER, Role.TENANT_ADMIN)
-
-
-def _own_services(principal: Principal) -> QuerySet[Service]:
-    return Service.objects.filter(own_entries(principal)).select_related("organization")
+_FIELD_LABELS: dict[str, labels.Label] = {
+    name: ServiceForm.base_fields[name].label or name for name in ServiceForm.FIELDS}
 
 
 def _counts(request: HttpRequest) -> dict[str, int] | None:
@@ -63,22 +70,22 @@ def _counts(request: HttpRequest) -> dict[str, int] | None:
     return dict(zip(IMPORTED, (int(n) for n in numbers), strict=True))
 
 
-@login_required(*EDITORS)
+@login_required(*DIRECTORY_EDITORS)
 def services(request: HttpRequest) -> HttpResponse:
-    """The tenant's services, by institution; a search narrows them by name."""
+    """The user's services, then the shared ones they may only read, by institution; a search
+    narrows them by name."""
     principal = principal_of(request)
     search = request.GET.get("q", "").strip()
-    rows = _own_services(principal)
+    rows = directory_services(principal)
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(organization__name__icontains=search))
-    page = Paginator(rows.order_by("organization__name", "name", "id"),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     shared = (Service.objects.filter(tenant__isnull=True).count()
               if principal.tenant else 0)
     return render(request, "web/admin/directory.html", {
         "page": page, "q": search, "shared": shared, "imported": _counts(request),
         "saved": request.GET.get("saved", ""), "import_form": PackageForm(),
-        "query": f"q={search}" if search else ""})
+        "regional": principal.tenant is None, "query": f"q={search}" if search else ""})
 
 
 def service_value(name: str, value: Any) -> str:
@@ -100,8 +107,10 @@ def service_value(name: str, value: Any) -> str:
     return str(value)
 
 
-def _service_of(principal: Principal, service_id: UUID) -> Service:
-    service = _own_services(principal).filter(id=service_id).first()
+def _service_of(principal: Principal,
+                service_id: UUID) -> WithAnnotations[Service, Ownership]:
+    """A service the user sees, with `own`; another tenant's is not found, like a missing one."""
+    service = directory_services(principal).filter(id=service_id).first()
     if service is None:
         raise Http404("not found")
     return service
@@ -111,11 +120,20 @@ def _stored(service: Service) -> dict[str, Any]:
     return {name: getattr(service, name) for name in ServiceForm.FIELDS}
 
 
-@login_required(*EDITORS)
+@login_required(*DIRECTORY_EDITORS)
 def edit_service(request: HttpRequest, service_id: UUID) -> HttpResponse:
-    """Change a service's capacity and eligibility, based on the version the user saw."""
+    """Change a service's capacity and eligibility, based on the version the user saw; a shared
+    service is only shown to a tenant administrator, and changing it is not found, as through
+    the API."""
     principal = principal_of(request)
     service = _service_of(principal, service_id)
+    if not service.own:
+        if request.method == "POST":
+            raise Http404("not found")
+        return render(request, "web/admin/service.html", {
+            "service": service, "read_only": True,
+            "facts": [(_FIELD_LABELS[name], service_value(name, value))
+                      for name, value in _stored(service).items()]})
     conflict: list[Difference] | None = None
     if request.method == "POST":
         form = ServiceForm(request.POST, spoken=service.languages)
@@ -130,9 +148,8 @@ def edit_service(request: HttpRequest, service_id: UUID) -> HttpResponse:
             except VersionConflict:
                 service = _service_of(principal, service_id)
                 yours = {**form.cleaned_data}
-                conflict = differences(
-                    ((name, form.fields[name].label or name) for name in ServiceForm.FIELDS),
-                    _stored(service), yours, service_value)
+                conflict = differences(_FIELD_LABELS.items(), _stored(service), yours,
+                                       service_value)
                 form = on_current_version(ServiceForm, request.POST, service.version,
                                           spoken=service.languages)
             except ValidationError as refused:
@@ -147,8 +164,8 @@ def edit_service(request: HttpRequest, service_id: UUID) -> HttpResponse:
                            else {**_stored(service), "version": service.version},
                            spoken=service.languages)
     return render(request, "web/admin/service.html", {
-        "service": service, "form": form, "conflict": conflict},
-        status=409 if conflict is not None else 200)
+        "service": service, "form": form, "conflict": conflict,
+        "regional": principal.tenant is None}, status=409 if conflict is not None else 200)
 
 
 def _package(raw: bytes) -> hsds.Package:
@@ -159,9 +176,10 @@ def _package(raw: bytes) -> hsds.Package:
     return hsds.parse_json_package(raw, known_term_ids=known)
 
 
-@login_required(*EDITORS)
+@login_required(*DIRECTORY_EDITORS)
 def import_package(request: HttpRequest) -> HttpResponse:
-    """Replace the tenant's directory with an uploaded package, all or nothing."""
+    """Replace the user's directory (their tenant's, or the shared one) with an uploaded
+    package, all or nothing."""
     principal = principal_of(request)
     form = PackageForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
@@ -181,13 +199,14 @@ def import_package(request: HttpRequest) -> HttpResponse:
                 numbers = ",".join(str(counts[name]) for name in IMPORTED)
                 return HttpResponseRedirect(f"{reverse('web-directory')}?imported={numbers}")
     return render(request, "web/admin/import.html", {
-        "import_form": form, "problems": problems},
+        "import_form": form, "problems": problems, "regional": principal.tenant is None},
         status=400 if problems or form.errors else 200)
 
 
-@login_required(*_EXPORT_ROLES)
+@login_required(*DIRECTORY_EXPORTERS)
 def export_package(request: HttpRequest) -> HttpResponse:
-    """The tenant's own directory as an HSDS package to download: JSON, or a zip of CSVs."""
+    """The user's own directory (their tenant's, or the shared one; never both) as an HSDS
+    package to download: JSON, or a zip of CSVs."""
     package = directory_export(principal_of(request))
     if request.GET.get("as") == "csv":
         response = HttpResponse(hsds.package_to_csv_zip(package),

@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from referrals.directory_apis import DIRECTORY_EDITORS
 from referrals.selectors import notifications_of
 from services.auth.tokens import Principal, Role
 from services.web.labels import role_label
@@ -42,7 +43,8 @@ _PAGES: tuple[tuple[str, str | Promise, tuple[str, ...]], ...] = (
     ("web-centres", _("Centres"), MANAGERS),
     ("web-sessions", _("Group sessions"), MANAGERS),
     ("web-activity", _("Activity"), ADMINS),
-    ("web-directory", _("Directory"), ADMINS),
+    # Tenant administrators keep their tenant's entries, the regional office the shared ones.
+    ("web-directory", _("Directory"), DIRECTORY_EDITORS),
     ("web-routing-settings", _("Routing"), ADMINS),
     ("web-partner-inbox", _("Inbox"), (Role.PARTNER,)),
     ("dashboard", _("Statistics"), STATISTICS),

@@ -15,9 +15,8 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from referrals.apis import PARTNER_FIELDS
 from referrals.models import Referral
-from referrals.selectors import partner_referrals
+from referrals.selectors import PARTNER_FIELDS, partner_referrals
 from referrals.workflow import ANSWERED, TERMINAL, Actor, State
 from services.auth.tokens import Principal, Role
 from services.web import drafts

@@ -3,48 +3,31 @@ score weighs, and how long partners have to answer a referral (working days, and
 that do not count).
 
 The input is checked by the API's own serializer (`RoutingSettingsSerializer`, which asks
-`referrals.routing.Weights` whether the weights make sense) and saved under the same rule as the
-API's `PUT /api/v1/routing/settings`: only over the version the user saw, else the other
-person's settings are shown beside the user's. (The API keeps that rule in its view; the page
-follows it in `save` until it becomes a service function both call.)
+`referrals.routing.Weights` whether the weights make sense) and saved by the service function
+behind the API's `PUT /api/v1/routing/settings` (`referrals.services.routing_settings_update`):
+only over the version the user saw, else the other person's settings are shown beside the user's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
 
-from referrals.directory_apis import RoutingSettingsSerializer
+from referrals.directory_apis import ROUTING_EDITORS, RoutingSettingsSerializer
 from referrals.models import RoutingSettings
+from referrals.services import routing_settings_update
 from referrals.suggestions import routing_settings, weights_of
 from services.api.concurrency import VersionConflict
-from services.auth.tokens import Principal, Role
 from services.web import drafts, labels
 from services.web.conflicts import Difference, differences, on_current_version
 from services.web.forms import RoutingSettingsForm
 from services.web.oidc import login_required, principal_of
 
 FIELDS = (*RoutingSettingsForm.WEIGHTS, "answer_working_days", "holidays")
-
-
-def save(principal: Principal, expected_version: int, data: dict[str, Any]) -> RoutingSettings:
-    """Store checked settings over `expected_version`, or raise VersionConflict."""
-    with transaction.atomic():
-        row = RoutingSettings.objects.select_for_update().get(
-            pk=routing_settings(principal.tenant or "").pk)
-        if row.version != expected_version:
-            raise VersionConflict(row.version)
-        for name, value in data.items():
-            setattr(row, name, sorted(set(value)) if name == "holidays" else value)
-        row.version += 1
-        row.updated_by = principal.username
-        row.save()
-        return row
 
 
 def _initial(row: RoutingSettings) -> dict[str, Any]:
@@ -69,7 +52,7 @@ def shares(row: RoutingSettings) -> list[tuple[str, str]]:
             for name, share in normal.items()]
 
 
-@login_required(Role.TENANT_ADMIN)
+@login_required(*ROUTING_EDITORS)
 def settings_page(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     row = routing_settings(principal.tenant or "")
@@ -80,7 +63,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 if form.is_valid() else None)
         if data is not None:
             try:
-                save(principal, form.cleaned_data["version"], data)
+                routing_settings_update(actor=principal,
+                                        expected_version=form.cleaned_data["version"],
+                                        changes=data)
             except VersionConflict:
                 row = routing_settings(principal.tenant or "")
                 yours = {**data, "holidays": form.cleaned_data["holidays"]}

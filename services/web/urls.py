@@ -1,5 +1,6 @@
 """The web pages: login, the language switch, the counsellor's, the centre manager's, the
-tenant administrator's and the institution's pages."""
+tenant administrator's and the institution's pages, and the directory, which the regional office
+keeps too (its shared entries)."""
 
 from django.urls import include, path
 

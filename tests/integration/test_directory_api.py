@@ -144,3 +144,24 @@ def test_capacity_change_is_versioned_and_announced(world: World) -> None:
         announced = OutboxEvent.objects.filter(
             event_type="org.msc.referrals.service.capacity-changed.v1")
         assert [e.envelope["data"]["seats_available"] for e in announced] == [0]
+
+
+@pytest.mark.parametrize("where, value", [("description", "English\x00B1"),
+                                          ("capacities", 10**20)])
+def test_a_value_the_directory_cannot_store_is_a_problem_of_the_package(
+        world: World, where: str, value: object) -> None:
+    before = _export()
+    package: dict[str, Any] = hsds.package_to_json(before)
+    service = next(s for s in package["services"] if s["capacities"])
+    if where == "capacities":
+        service["capacities"][0]["maximum"] = value
+    else:
+        service[where] = value
+    response = as_user("admin.al").generic("POST", "/api/v1/directory/import",
+                                           json.dumps(package), content_type="application/json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid_package"
+    assert error["problems"] == ["a value does not fit the directory: a text with a NUL "
+                                 "character, or a number out of range"]
+    assert _export() == before

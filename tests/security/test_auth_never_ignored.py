@@ -15,7 +15,6 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -32,7 +31,7 @@ from tests.integration.keycloak_helpers import (
     token_response,
 )
 from tests.security.keycloak_realm import create_realm, delete_realm
-from tests.security.surface import WRITES, World, build_world, operations, rolled_back, snapshot
+from tests.security.surface import WRITES, World, operations, snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -109,13 +108,6 @@ def credentials() -> dict[str, str | None]:
                            f".{signature}"),
     }
 
-
-@pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    require_component("postgres")
-    require_component("keycloak")
-    with django_db_blocker.unblock(), rolled_back():
-        yield build_world()
 
 
 @pytest.mark.parametrize("kind", sorted(REASONS))

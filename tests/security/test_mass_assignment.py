@@ -22,7 +22,6 @@ import pytest
 from intake.models import Client
 from referrals.models import Notification, Organization, Service
 from services.tenancy.context import tenant_transaction
-from tests.conftest import require_component
 from tests.integration.keycloak_helpers import as_user
 from tests.security.surface import (
     CALLERS,
@@ -31,7 +30,6 @@ from tests.security.surface import (
     WRITE_METHODS,
     WRITES,
     World,
-    build_world,
     call,
     openapi_schema,
     operations,
@@ -39,7 +37,6 @@ from tests.security.surface import (
     resolve,
     rolled_back,
     snapshot,
-    statistics_database,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -62,20 +59,6 @@ BODYLESS = {("post", "/api/v1/clients/{client_id}/erase"),
 PACKAGE = {("post", "/api/v1/directory/import")}
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    """The AL world, in a transaction rolled back after the module."""
-    require_component("postgres")
-    require_component("keycloak")
-    with django_db_blocker.unblock(), rolled_back():
-        yield build_world()
-
-
-@pytest.fixture(scope="module")
-def statistics_store() -> Iterator[None]:
-    """ClickHouse for `/stats/summary`, migrated once for the module."""
-    with statistics_database():
-        yield
 
 
 def _operation(method: str, path: str) -> dict[str, Any]:

@@ -37,6 +37,9 @@ def test_each_role_sees_only_its_pages(stack: None) -> None:
     regional = logged_in("regional.monitor")
     home = regional.get("/app/")
     assert home.status_code == 302 and home["Location"] == "/dashboard/"
+    # The regional office keeps the shared directory: it sits beside the dashboard.
+    assert _nav(regional.get("/dashboard/").content.decode()) == ["/app/admin/directory",
+                                                                  "/dashboard/"]
     assert regional.get("/app/clients").status_code == 403
     assert logged_in("partner.al").get("/app/")["Location"] == "/app/partner/referrals"
     assert logged_in("counsellor.al").get("/app/")["Location"] == "/app/clients"
