@@ -1,10 +1,11 @@
 """`msc bench routing`: referral routing over a large directory, and a partner's large inbox.
 
-Works on a PostgreSQL database of its own (`msc_bench_<id>`, created, migrated as the owner role
-and dropped at the end, as the tests do), so the platform's data is never touched. Tenant AL gets
-about 200 institutions with locations across its municipalities, `--services` services (at least
-2,000 of them, or all if fewer, offer the need that is ranked: a language course), 50 clients and
-`--referrals` referrals to the services of institution `al-inst-1` in mixed states.
+Works on a PostgreSQL database of its own (`benchmarks.private_database`: `msc_bench_<id>`,
+migrated as the owner role and dropped at the end, also when stopped by SIGTERM or Ctrl-C), so the
+platform's data is never touched. Tenant AL gets about 200 institutions with locations across its
+municipalities, `--services` services (at least 2,000 of them, or all if fewer, offer the need that
+is ranked: a language course), 50 clients and `--referrals` referrals to the services of
+institution `al-inst-1` in mixed states.
 
 Then two measurements, `--requests` calls each after a few warm-up calls:
 
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.private_database import private_database
 from infra.stack.manager import stack_up
 
 if TYPE_CHECKING:
@@ -146,46 +148,6 @@ def _measured(phase: Phase, profile: bool) -> Iterator[None]:
                 stats.sort_stats("cumulative").print_stats(30)
                 stats.sort_stats("tottime").print_stats(20)
                 phase.profile = out.getvalue()
-
-
-# --- Database ----------------------------------------------------------------------------------
-
-
-def _settings(database: str) -> None:
-    os.environ["MSC_PG_DATABASE"] = database
-    os.environ["DJANGO_SETTINGS_MODULE"] = "services.settings.dev"
-    import django
-    from django.conf import settings
-
-    django.setup()
-    if settings.DATABASES["default"]["NAME"] != database:
-        raise SystemExit(f"Django was set up before the benchmark (database "
-                         f"{settings.DATABASES['default']['NAME']}); run it on its own")
-
-
-def _create_database(database: str) -> None:
-    from django.core.management import call_command
-
-    from infra.stack.manager import component_named
-    from infra.stack.postgres import Postgres
-    from services.tenancy.routers import OWNER_ALIAS
-
-    pg = component_named("postgres")
-    assert isinstance(pg, Postgres)
-    pg.create_database(database)
-    call_command("migrate", database=OWNER_ALIAS, interactive=False, verbosity=0)
-
-
-def _drop_database(database: str) -> None:
-    from django.db import connections
-
-    from infra.stack.manager import component_named
-    from infra.stack.postgres import Postgres
-
-    connections.close_all()
-    pg = component_named("postgres")
-    assert isinstance(pg, Postgres)
-    pg.drop_database(database)
 
 
 # --- Seed --------------------------------------------------------------------------------------
@@ -489,14 +451,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.services < 1 or args.requests < 2 or args.referrals < 2 * PAGE_SIZE:
         parser.error(f"need --services >= 1, --requests >= 2, --referrals >= {2 * PAGE_SIZE}")
     stack_up()
-    database = f"msc_bench_{uuid.uuid4().hex[:8]}"
-    _settings(database)
     rnd = random.Random(args.seed)
     load = os.getloadavg()[0]
     print(f"load average {load:.2f} on {os.cpu_count()} CPUs before the run (other work on the "
           f"machine inflates the latencies)")
-    try:
-        _create_database(database)
+    with private_database():
         seeded = _seed(args.services, args.referrals, rnd)
         print(f"seeded tenant {TENANT} in {seeded.seconds:.1f}s: {ORGANIZATIONS} institutions, "
               f"{seeded.services} services ({seeded.ranked_services} offer the ranked need), "
@@ -508,8 +467,6 @@ def main(argv: list[str] | None = None) -> int:
         print(inbox.describe())
         print(f"  {firsts.describe()}")
         print(f"  {following.describe()}")
-    finally:
-        _drop_database(database)
     if args.profile:
         for phase in (routing, inbox):
             print(f"--- SQL of {phase.name}, by statement ---\n"

@@ -1,11 +1,11 @@
 """`msc bench web`: the counsellor's and the partner's pages at the server, with many clients.
 
-Works on a PostgreSQL database of its own (`msc_bench_<id>`, created, migrated as the owner role
-and dropped at the end, like `msc bench routing`), so the platform's data is never touched.
-Tenant AL gets `--clients` clients (bulk-created, Albanian names with diacritics and Serbian names
-in Cyrillic), a small directory (the test world's: institution `al-inst-1` owns language
-courses), a centre with visits of a few hundred clients and a few thousand referrals to
-`al-inst-1`.
+Works on a PostgreSQL database of its own (`benchmarks.private_database`: `msc_bench_<id>`,
+migrated as the owner role and dropped at the end, also when stopped by SIGTERM or Ctrl-C), so the
+platform's data is never touched. Tenant AL gets `--clients` clients (bulk-created, Albanian names
+with diacritics and Serbian names in Cyrillic), a small directory (the test world's: institution
+`al-inst-1` owns language courses), a centre with visits of a few hundred clients and a few
+thousand referrals to `al-inst-1`.
 
 Then `--requests` GETs of each page (after a few warm-up calls) through Django's test client
 in-process, its session logged in the way the login callback does it (`oidc.store_tokens`, with
@@ -28,19 +28,13 @@ import random
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.routing import (
-    _create_database,
-    _drop_database,
-    _percentile,
-    _service_fields,
-    _settings,
-)
+from benchmarks.private_database import private_database
+from benchmarks.routing import _percentile, _service_fields
 from infra.stack.manager import stack_up
 
 if TYPE_CHECKING:
@@ -313,20 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.clients < VISITED_CLIENTS or args.requests < 2:
         parser.error(f"need --clients >= {VISITED_CLIENTS} and --requests >= 2")
     stack_up()
-    database = f"msc_bench_{uuid.uuid4().hex[:8]}"
-    _settings(database)
     rnd = random.Random(args.seed)
     load = os.getloadavg()[0]
     print(f"load average {load:.2f} on {os.cpu_count()} CPUs before the run (other work on the "
           f"machine inflates the latencies)")
-    try:
-        _create_database(database)
+    with private_database():
         seeded = _seed(args.clients, rnd)
         print(f"seeded tenant {TENANT} in {seeded.seconds:.1f}s: {seeded.clients} clients, "
               f"{seeded.visits} visits, {seeded.referrals} referrals to al-inst-1")
         pages = _pages(seeded, args.requests)
-    finally:
-        _drop_database(database)
     searches = [p for p in pages if p.kind == "search"]
     others = [p for p in pages if p.kind == "page"]
     search_p95 = max(p.p(0.95) for p in searches)

@@ -11,6 +11,11 @@ GRANT CONNECT, TEMPORARY ON DATABASE msc TO msc_app;
 GRANT CONNECT ON DATABASE msc TO msc_relay;
 \connect msc
 ALTER SCHEMA public OWNER TO msc_owner;
+-- The client search's functions, so that its trigram indexes are used under row-level security
+-- (see LEAKPROOF_FUNCTIONS in infra/stack/postgres.py for why this is safe here).
+ALTER FUNCTION pg_catalog.textlike(text, text) LEAKPROOF;
+ALTER FUNCTION pg_catalog.replace(text, text, text) LEAKPROOF;
+ALTER FUNCTION pg_catalog.regexp_replace(text, text, text, text) LEAKPROOF;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO msc_app, msc_relay;
 ALTER DEFAULT PRIVILEGES FOR ROLE msc_owner IN SCHEMA public

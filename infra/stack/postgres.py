@@ -167,6 +167,20 @@ class Postgres(Component):
                 sql.Identifier(name)))
 
 
+# Built-in functions the client search applies to columns (`intake.search`). Under row-level
+# security PostgreSQL uses an index for a condition only when its functions are LEAKPROOF (they
+# could otherwise reveal, by an error, something of a row the policy hides); without this the
+# trigram indexes are never used for the application role. Each can raise an error only because
+# of its pattern argument, and the platform passes only constants there (it never runs SQL of a
+# user's making), so no row's content can leak through them. Only a superuser can mark them, in
+# each database (pg_dump does not keep the mark).
+LEAKPROOF_FUNCTIONS = (
+    "pg_catalog.textlike(text, text)",
+    "pg_catalog.replace(text, text, text)",
+    "pg_catalog.regexp_replace(text, text, text, text)",
+)
+
+
 def ensure_roles_and_database(pg: Postgres, database: str) -> None:
     """Owner role (owns the tables, runs migrations), app role (no ownership, no BYPASSRLS) and
     relay role (reads every tenant's outbox, so BYPASSRLS; its only grants come from the outbox
@@ -200,6 +214,8 @@ def ensure_roles_and_database(pg: Postgres, database: str) -> None:
     with pg.superuser_connect(database) as conn:
         conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(
             sql.Identifier(cfg.postgres_owner)))
+        for function in LEAKPROOF_FUNCTIONS:
+            conn.execute(f"ALTER FUNCTION {function} LEAKPROOF")
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         for role in (cfg.postgres_app_user, cfg.postgres_relay_user):
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(

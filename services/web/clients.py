@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import F, Func, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -24,7 +23,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from intake.models import Client, Visit
-from intake.names import EQUIVALENT_SPELLINGS, name_key
+from intake.names import name_key
+from intake.search import loose_name_key, loose_word, phone_digits
 from intake.services import PERSONAL_FIELDS
 from referrals.models import Referral
 from referrals.selectors import staff_referrals
@@ -53,19 +53,6 @@ class ClientQuery:
         return bool(self.name_words or self.birth_year or self.phone_digits)
 
 
-def _loose(expression: F | Func) -> F | Func:
-    """`name_key`'s loose form in SQL: "dordevic" finds "Đorđević" ("djordjevic")."""
-    for digraph, single in EQUIVALENT_SPELLINGS:
-        expression = Replace(expression, Value(digraph), Value(single))
-    return expression
-
-
-def _loose_word(word: str) -> str:
-    for digraph, single in EQUIVALENT_SPELLINGS:
-        word = word.replace(digraph, single)
-    return word
-
-
 def parse_query(text: str, *, this_year: int) -> ClientQuery:
     """A phone number if the text is one; otherwise a birth year among name words."""
     text = text.strip()
@@ -88,15 +75,14 @@ def client_search(principal: Principal, query: ClientQuery) -> QuerySet[Client]:
     """The tenant's clients matching every part of the query."""
     clients = Client.objects.filter(tenant_id=principal.tenant, erased_at__isnull=True)
     if query.name_words:
-        clients = clients.annotate(loose_key=_loose(F("name_key")))
+        clients = clients.annotate(loose_key=loose_name_key())
         for word in query.name_words:
-            clients = clients.filter(loose_key__contains=_loose_word(word))
+            clients = clients.filter(loose_key__contains=loose_word(word))
     if query.birth_year:
         clients = clients.filter(birth_year=query.birth_year)
     if query.phone_digits:
-        clients = clients.annotate(phone_digits=Func(
-            F("phone"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace"),
-        ).filter(phone_digits__contains=query.phone_digits)
+        clients = clients.annotate(phone_digits=phone_digits()).filter(
+            phone_digits__contains=query.phone_digits)
     return clients.order_by("family_name", "given_name", "id")
 
 
