@@ -210,7 +210,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 BENCHMARKS = {"intake": "benchmarks.intake_load", "stream": "benchmarks.stream_throughput",
               "freshness": "benchmarks.freshness", "routing": "benchmarks.routing",
-              "web": "benchmarks.web_pages", "soak": "benchmarks.soak", "stats": "benchmarks.stats"}
+              "web": "benchmarks.web_pages", "soak": "benchmarks.soak", "stats": "benchmarks.stats",
+              "reliability": "benchmarks.reliability"}
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

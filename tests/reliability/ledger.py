@@ -9,11 +9,14 @@
 - `Snapshot` and `Recoveries`: what the pipeline looks like from outside (outbox, committed and
   end offsets, consumer-group members), polled to time how long each component took to come back
   and to catch up with the backlog the fault left.
+- `Report`: the run's figures as JSON for `msc bench reliability`, in the file `MSC_LEDGER_REPORT`
+  names (only when it is set).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -23,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -142,6 +146,7 @@ class Ledger:
     referrals: dict[str, ReferralEntry] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     requests: int = 0
+    acknowledged: Counter[str] = field(default_factory=Counter)  # requests answered 2xx, by kind
 
     def of(self, tenant: str, records: dict[str, str]) -> set[str]:
         return {key for key, owner in records.items() if owner == tenant}
@@ -245,6 +250,7 @@ class Load:
             if answer.status_code != 200:
                 self._refused(step, answer.status_code, answer.content)
                 return
+            self.ledger.acknowledged[step.kind] += 1
             for result in answer.json()["results"]:
                 if result["status"] == "created":
                     self.ledger.visits[str(result["id"])] = step.tenant
@@ -259,6 +265,7 @@ class Load:
             if answer.status_code != 201:
                 self._refused(step, answer.status_code, answer.content)
                 return
+            self.ledger.acknowledged[step.kind] += 1
             self.ledger.visits[str(answer.json()["id"])] = step.tenant
         elif step.kind == "refer":
             answer = as_user(counsellor).post("/api/v1/referrals", {
@@ -268,6 +275,7 @@ class Load:
             if answer.status_code != 201:
                 self._refused(step, answer.status_code, answer.content)
                 return
+            self.ledger.acknowledged[step.kind] += 1
             body = answer.json()
             self.referral_ids[step.number] = str(body["id"])
             self.ledger.referrals[str(body["id"])] = ReferralEntry(
@@ -283,6 +291,7 @@ class Load:
             if answer.status_code != 200:
                 self._refused(step, answer.status_code, answer.content)
                 return
+            self.ledger.acknowledged[step.kind] += 1
             body = answer.json()
             entry = self.ledger.referrals[referral]
             entry.state, entry.version = str(body["state"]), int(body["version"])
@@ -594,6 +603,7 @@ class Recoveries:
 
     def __init__(self, began: float) -> None:
         self.began = began  # when the load started, the table's zero
+        self.faults: list[tuple[str, float, float]] = []  # (fault, % of the load, seconds in)
         self.items: list[Recovery] = []
         self.notes: list[str] = []
         self._polled = 0.0
@@ -632,3 +642,59 @@ class Recoveries:
             f"{item.component:<26} {seconds(item.back_after):>7} "
             f"{seconds(item.caught_up_after):>11}" for item in self.items)
         return "\n".join([*lines, *self.notes])
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+REPORT_ENV = "MSC_LEDGER_REPORT"
+
+
+@dataclass
+class Report:
+    """What `msc bench reliability` prints: the faults, the requests acknowledged, and what each
+    check found lost or counted twice (None for a check the run did not reach)."""
+
+    events: int
+    ledger: Ledger | None = None
+    recoveries: Recoveries | None = None
+    lost: dict[str, int | None] = field(
+        default_factory=lambda: dict.fromkeys(("postgres", "kafka", "clickhouse")))
+    double_counted: dict[str, int | None] = field(
+        default_factory=lambda: dict.fromkeys(("clickhouse facts", "published figures")))
+    passed: bool = False
+
+    def figures(self) -> dict[str, Any]:
+        ledger, recoveries = self.ledger or Ledger(), self.recoveries or Recoveries(0.0)
+
+        def total(counts: dict[str, int | None]) -> int | None:
+            return None if None in counts.values() else sum(n or 0 for n in counts.values())
+
+        return {
+            "events": self.events, "passed": self.passed,
+            "faults": [{"fault": name, "percent": round(percent, 1), "at_s": round(at, 1)}
+                       for name, percent, at in recoveries.faults],
+            "faults_injected": len(recoveries.faults),
+            "acknowledged_by_kind": dict(ledger.acknowledged),
+            "acknowledged": sum(ledger.acknowledged.values()),
+            "refused": len(ledger.refused),
+            "records": {"clients": len(ledger.clients), "visits": len(ledger.visits),
+                        "referrals": len(ledger.referrals)},
+            "lost_by_layer": self.lost, "lost": total(self.lost),
+            "double_counted_by_check": self.double_counted,
+            "double_counted": total(self.double_counted),
+            "notes": recoveries.notes,
+            "recoveries": [
+                {"fault": item.fault, "component": item.component,
+                 "percent": round(item.percent, 1),
+                 "at_s": round(item.started - recoveries.began, 1),
+                 "back_s": None if item.back_after is None else round(item.back_after, 1),
+                 "caught_up_s": (None if item.caught_up_after is None
+                                 else round(item.caught_up_after, 1))}
+                for item in recoveries.items],
+        }
+
+    def write(self) -> None:
+        """Into the file `MSC_LEDGER_REPORT` names; nothing when it is not set."""
+        path = os.environ.get(REPORT_ENV)
+        if path:
+            Path(path).write_text(json.dumps(self.figures(), indent=1))

@@ -13,7 +13,9 @@ drained; every event id is on Kafka; `msc reconcile` finds ClickHouse equal to P
 every tenant and day (visits and referrals); each visit and referral is one fact in ClickHouse,
 in the state the API last answered, and counted once in the published figures. The run prints
 N, how long it took, and each component's recovery: seconds until it worked again and until it
-had caught up with the backlog it found.
+had caught up with the backlog it found. With `MSC_LEDGER_REPORT` set, it also writes these
+figures, and what each check found lost or counted twice, as JSON to that file, passed or not
+(`msc bench reliability` runs it so).
 
 The session timeout: Faust's default is 60 s; the test's workers run with 10 s
 (`BROKER_SESSION_TIMEOUT`, a variable Faust itself reads), so the SIGSTOP outlasts it quickly and
@@ -67,6 +69,7 @@ from tests.reliability.ledger import (
     Load,
     Progress,
     Recoveries,
+    Report,
     Snapshot,
     build_plan,
     close_watch,
@@ -104,6 +107,15 @@ def components(clickhouse_database: str) -> Iterator[Components]:
         yield Components(kafka, clickhouse)
     finally:
         stack_up()
+
+
+@pytest.fixture
+def report() -> Iterator[Report]:
+    """The run's figures, written after the test (passed or failed) when MSC_LEDGER_REPORT is
+    set."""
+    figures = Report(EVENTS)
+    yield figures
+    figures.write()
 
 
 class Schedule:
@@ -146,6 +158,7 @@ class Schedule:
             raise AssertionError("the load failed") from self.progress.error
         percent_now, fired = self.progress.percent, time.monotonic()
         fault(percent_now, milestone)
+        self.recoveries.faults.append((fault.__name__, percent_now, fired - self.recoveries.began))
         say(f"  {percent}% mark: {fault.__name__} at {percent_now:.0f}% of the load, "
             f"t+{fired - self.recoveries.began:.0f}s, took {time.monotonic() - fired:.0f}s")
 
@@ -168,8 +181,12 @@ class Schedule:
         self.fleet.kill_worker()
         self.progress.release(milestone)
         worker = self.fleet.workers[0]
+
+        def back(s: Snapshot) -> bool:  # the replacement, or whichever replaced it in turn
+            return self.fleet.in_group(s, *(w for w in [worker] if w in self.fleet.workers))
+
         self.recoveries.add("stream worker SIGKILL", "stream worker", percent, started,
-                            back=lambda s: self.fleet.in_group(s, worker),
+                            back=back,
                             caught_up=lambda s, back: s.stream_caught_up(back))
 
     def restart_kafka(self, hard: bool) -> Callable[[float, int], None]:
@@ -257,8 +274,10 @@ class Schedule:
             f"{SESSION_TIMEOUT:g}s); the standby left the group {left:.1f}s after SIGTERM")
 
 
-def _check_postgres(ledger: Ledger) -> None:
-    """Every accepted request's record is in PostgreSQL, as the answer said, and nothing else."""
+def _check_postgres(ledger: Ledger, report: Report) -> None:
+    """Every accepted request's record is in PostgreSQL, as the answer said, and nothing else.
+    The accepted records (and referral steps) missing are counted for the report first."""
+    found = []
     for tenant in TENANTS:
         with tenant_transaction(tenant):
             clients = {str(i) for i in Client.objects.values_list("id", flat=True)}
@@ -266,43 +285,62 @@ def _check_postgres(ledger: Ledger) -> None:
             referrals = {str(r.id): (r.state, r.version) for r in Referral.objects.all()}
             steps = Counter(str(i) for i in ReferralTransition.objects.values_list(
                 "referral_id", flat=True))
+        mine = {key: entry for key, entry in ledger.referrals.items() if entry.tenant == tenant}
+        found.append((tenant, clients, visits, referrals, steps, mine))
+    report.lost["postgres"] = sum(
+        len(ledger.of(tenant, ledger.clients) - clients)
+        + len(ledger.of(tenant, ledger.visits) - visits) + len(set(mine) - set(referrals))
+        + sum((Counter({key: e.steps for key, e in mine.items()}) - steps).values())
+        for tenant, clients, visits, referrals, steps, mine in found)
+    for tenant, clients, visits, referrals, steps, mine in found:
         assert clients == ledger.of(tenant, ledger.clients), tenant
         assert visits == ledger.of(tenant, ledger.visits), tenant
-        mine = {key: entry for key, entry in ledger.referrals.items() if entry.tenant == tenant}
         assert referrals == {key: (e.state, e.version) for key, e in mine.items()}, tenant
         assert steps == Counter({key: e.steps for key, e in mine.items()}), tenant
 
 
-def _check_kafka(outbox: dict[str, str]) -> Counter[str]:
+def _check_kafka(outbox: dict[str, str], report: Report) -> Counter[str]:
     """Every outbox event is on its topic, and nothing foreign is; copies of each id."""
     copies: Counter[str] = Counter()
     for base in sorted(set(outbox.values())):
         copies.update(m.envelope["id"]
                       for m in consume_topic(topic_name(base), timeout=DEADLINE))
     missing = set(outbox) - set(copies)
+    report.lost["kafka"] = len(missing)
     assert not missing, f"{len(missing)} of {len(outbox)} events never reached Kafka"
     assert set(copies) == set(outbox), "events on the run's topics that the outbox never had"
     return copies
 
 
-def _check_clickhouse(database: str, ledger: Ledger) -> tuple[int, int]:
+def _check_clickhouse(database: str, ledger: Ledger, report: Report) -> tuple[int, int]:
     """Each visit and referral once in the facts, in the state the API last answered; the rows
     stored before deduplication (what the faults redelivered), for the report."""
     client = clickhouse_client(database)
-    visits = client.execute(f"SELECT visit_id FROM {VISIT_FACTS_TABLE} FINAL")  # noqa: S608
-    assert Counter(v for (v,) in visits) == Counter(dict.fromkeys(ledger.visits, 1))
+    visits = Counter(v for (v,) in client.execute(
+        f"SELECT visit_id FROM {VISIT_FACTS_TABLE} FINAL"))  # noqa: S608
     referrals = client.execute(
         f"SELECT referral_id, state, version FROM {REFERRAL_FACTS_TABLE} FINAL")  # noqa: S608
-    assert len(referrals) == len({r for r, _, _ in referrals})
-    assert {r: (s, v) for r, s, v in referrals} == {
-        key: (e.state, e.version) for key, e in ledger.referrals.items()}
+    referral_ids = Counter(r for r, _, _ in referrals)
     # The figures the statistics API, dashboard and report publish.
     scope = Scope(tenants=TENANTS, start=date(2000, 1, 1), end=date(2100, 1, 1))
-    assert figures_of(scope, database=database).visits_total == len(ledger.visits)
-    states = Counter(entry.state for entry in ledger.referrals.values())
+    visits_total = figures_of(scope, database=database).visits_total
     total = referral_figures_of(scope, database=database).total
-    assert (total.sent, total.waiting, total.declined, total.completed) == (
-        len(ledger.referrals), states["sent"], states["declined"], states["completed"])
+    states = Counter(entry.state for entry in ledger.referrals.values())
+    published = (total.sent, total.waiting, total.declined, total.completed)
+    accepted = (len(ledger.referrals), states["sent"], states["declined"], states["completed"])
+    report.lost["clickhouse"] = (len(set(ledger.visits) - set(visits))
+                                 + len(set(ledger.referrals) - set(referral_ids)))
+    report.double_counted["clickhouse facts"] = (sum(n - 1 for n in visits.values())
+                                                 + sum(n - 1 for n in referral_ids.values()))
+    report.double_counted["published figures"] = sum(
+        max(0, shown - true) for shown, true in
+        zip((visits_total, *published), (len(ledger.visits), *accepted), strict=True))
+    assert visits == Counter(dict.fromkeys(ledger.visits, 1))
+    assert len(referrals) == len(referral_ids)
+    assert {r: (s, v) for r, s, v in referrals} == {
+        key: (e.state, e.version) for key, e in ledger.referrals.items()}
+    assert visits_total == len(ledger.visits)
+    assert published == accepted
     [(visit_rows,)] = client.execute(f"SELECT count() FROM {VISIT_FACTS_TABLE}")  # noqa: S608
     [(referral_rows,)] = client.execute(
         f"SELECT count() FROM {REFERRAL_FACTS_TABLE}")  # noqa: S608
@@ -310,7 +348,7 @@ def _check_clickhouse(database: str, ledger: Ledger) -> tuple[int, int]:
 
 
 def test_every_accepted_request_is_in_every_layer_once_after_a_fault_schedule(
-    components: Components, clickhouse_database: str, tmp_path: Path,
+    components: Components, clickhouse_database: str, tmp_path: Path, report: Report,
 ) -> None:
     say(f"\nledger: N={EVENTS} events (MSC_LEDGER_EVENTS), sync batches of {BATCH}, "
         f"tenants {', '.join(TENANTS)}")
@@ -321,6 +359,7 @@ def test_every_accepted_request_is_in_every_layer_once_after_a_fault_schedule(
              70: "kafka-hard", 80: "kill"}
     progress = Progress(EVENTS, [EVENTS * percent // 100 for percent in marks])
     recoveries = Recoveries(time.monotonic())
+    report.ledger, report.recoveries = ledger, recoveries
     load_thread: threading.Thread | None = None
     with run_topics():
         fleet = Fleet(tmp_path, SESSION_TIMEOUT)
@@ -353,7 +392,7 @@ def test_every_accepted_request_is_in_every_layer_once_after_a_fault_schedule(
                 f"{len(ledger.referrals)} referrals accepted in {load.seconds:.1f}s "
                 f"(waits at the marks included): {load.describe()}")
             assert ledger.refused == [], ledger.refused[:5]
-            _check_postgres(ledger)
+            _check_postgres(ledger, report)
 
             drained = schedule.watch(lambda s: s.oldest_unpublished is None, seconds=DEADLINE,
                                      what="the outbox drained")
@@ -385,11 +424,14 @@ def test_every_accepted_request_is_in_every_layer_once_after_a_fault_schedule(
 
         outbox = {str(i): topic for i, topic in
                   OutboxEvent.objects.using(RELAY_ALIAS).values_list("id", "topic")}
-        copies = _check_kafka(outbox)
-    stored_visits, stored_referrals = _check_clickhouse(clickhouse_database, ledger)
-    say(f"events: {len(outbox)} in the outbox, {sum(copies.values())} messages on Kafka "
+        copies = _check_kafka(outbox, report)
+    stored_visits, stored_referrals = _check_clickhouse(clickhouse_database, ledger, report)
+    recoveries.notes.append(
+        f"events: {len(outbox)} in the outbox, {sum(copies.values())} messages on Kafka "
         f"({sum(n - 1 for n in copies.values())} copies sent again); ClickHouse holds "
         f"{stored_visits} visit rows for {len(ledger.visits)} visits and {stored_referrals} "
         f"referral rows for {len(ledger.referrals)} referrals before FINAL (unmerged versions "
         "and redeliveries), each counted once through FINAL")
+    say(recoveries.notes[-1])
     say(f"ledger test: {time.monotonic() - test_started:.0f}s for N={EVENTS}")
+    report.passed = True

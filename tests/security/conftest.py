@@ -1,5 +1,6 @@
 """Fixtures the security suites share: the AL world of `tests.security.surface`, and ClickHouse
-for the statistics endpoint."""
+for the statistics endpoint. At the end of a run, the number of hostile requests tried and let
+through."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_component
-from tests.security.surface import World, build_world, rolled_back, statistics_database
+from tests.security.surface import (
+    HOSTILE,
+    World,
+    build_world,
+    rolled_back,
+    statistics_database,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,3 +33,9 @@ def statistics_store() -> Iterator[None]:
     """ClickHouse for `/stats/summary`, migrated once for the module."""
     with statistics_database():
         yield
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The security suites' score, in every run that loaded them (CI's output included)."""
+    terminalreporter.write_line(f"hostile cases tried: {HOSTILE.tried}; "
+                                f"let through: {HOSTILE.let_through}")

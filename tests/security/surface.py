@@ -3,6 +3,9 @@ it, callers with real Keycloak tokens, and a small world of AL records to aim at
 
 The world is built once per test module inside a transaction that is rolled back afterwards, so
 nothing is committed and each test (its own savepoint, pytest-django) starts from the same world.
+
+`HOSTILE` counts the hostile requests the suites send where a refusal is required, and those
+answered with an acceptance instead; the run prints both at its end (`conftest.py`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,29 @@ CALLERS: dict[str, frozenset[str]] = {
     "regional.monitor": frozenset({"regional_monitor"}),
 }
 WRITE_METHODS = ("post", "put", "patch")
+
+
+@dataclass
+class HostileTally:
+    """Hostile requests sent this session, and how many of them were let through."""
+
+    tried: int = 0
+    let_through: int = 0
+
+    def count(self, *, let_through: bool) -> None:
+        """One hostile request answered; call it before asserting on the answer, so that a
+        request let through is counted even though the test then fails."""
+        self.tried += 1
+        self.let_through += let_through
+
+
+HOSTILE = HostileTally()
+
+
+def acceptance(response: Any) -> bool:
+    """Whether the answer is an acceptance (2xx): a hostile request so answered got through."""
+    status: int = response.status_code
+    return 200 <= status < 300
 
 
 @lru_cache(maxsize=1)

@@ -31,7 +31,7 @@ from tests.integration.keycloak_helpers import (
     token_response,
 )
 from tests.security.keycloak_realm import create_realm, delete_realm
-from tests.security.surface import WRITES, World, operations, snapshot
+from tests.security.surface import HOSTILE, WRITES, World, acceptance, operations, snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -125,6 +125,7 @@ def test_every_operation_refuses(kind: str, credentials: dict[str, str | None],
                 extra["HTTP_AUTHORIZATION"] = header
             response = getattr(APIClient(), method)(path.format(**world.ids), body,
                                                     format="json", **extra)
+            HOSTILE.count(let_through=acceptance(response))
             where = f"{kind}: {method.upper()} {path}: {response.status_code}"
             assert response.status_code == 401, f"{where} {response.content[:200]!r}"
             error = response.json()["error"]

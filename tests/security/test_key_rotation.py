@@ -24,6 +24,7 @@ from services.auth.jwks import JwksCache, UnknownKeyId, fetch_json
 from tests.conftest import require_component
 from tests.faults.proxy import Cut, FaultProxy
 from tests.security.keycloak_realm import Realm, create_realm, delete_realm, kid_of
+from tests.security.surface import HOSTILE, acceptance
 from tests.services.test_auth_tokens import JWK, Clock, FakeKeycloak
 from tests.waiting import wait_until
 
@@ -110,6 +111,7 @@ def test_cached_keys_answer_while_the_key_set_is_unreachable(realm: Realm) -> No
         assert realm_keys().fetch_count == 2
 
         refused = _me(_forged(token))
+        HOSTILE.count(let_through=acceptance(refused))
         assert refused.status_code == 401, refused.content
         assert "unknown key" in refused.json()["error"]["message"]
         assert proxy.stats().blackholed == 1  # an unknown key id does not make it try again
@@ -143,6 +145,7 @@ def test_a_rotated_key_is_followed_and_a_disabled_one_refused(realm: Realm) -> N
                    failure=lambda: "a token of the disabled key was still accepted after "
                                    f"the key set was refreshed: {_me(old_token).content!r}")
         refused = _me(old_token)
+        HOSTILE.count(let_through=acceptance(refused))
         assert "unknown key" in refused.json()["error"]["message"], refused.content
         answer = _me(new_token)
         assert answer.status_code == 200, answer.content

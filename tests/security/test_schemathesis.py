@@ -50,8 +50,10 @@ from referrals.hsds.csv_format import DATAPACKAGE, TABLES
 from tests.conftest import IN_CI
 from tests.integration.keycloak_helpers import as_user
 from tests.security.surface import (
+    HOSTILE,
     WRITES,
     World,
+    acceptance,
     bearer,
     callers_allowed,
     connection_kept_open,
@@ -186,6 +188,7 @@ def rejects_invalid_input(ctx: CheckContext, response: Response, case: Case) -> 
                if not info.mode.is_positive}
     if negated <= {ParameterLocation.QUERY}:
         return None
+    HOSTILE.count(let_through=acceptance(response))
     return negative_data_rejection(ctx, response, case)
 
 
@@ -245,6 +248,7 @@ def test_no_token_is_401(case: Case) -> None:
     assert "authorization" not in {name.lower() for name in case.headers or {}}
     with connection_kept_open(), rolled_back():
         response = case.call()
+    HOSTILE.count(let_through=acceptance(response))
     if response.status_code == 404 and not routed(response):
         return  # no operation was reached: the path does not exist
     assert response.status_code == 401, (case.method, case.formatted_path, response.content)
