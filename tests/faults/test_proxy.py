@@ -167,8 +167,12 @@ def test_unreachable_target_resets_the_client() -> None:
     with socket.socket() as placeholder:
         placeholder.bind(("127.0.0.1", 0))
         free_port = placeholder.getsockname()[1]  # bound, never listening: refuses
-        with FaultProxy("127.0.0.1", free_port) as proxy, _connect(proxy) as sock:
-            assert _is_broken(sock)
+        with FaultProxy("127.0.0.1", free_port) as proxy:
+            try:
+                with _connect(proxy) as sock:
+                    assert _is_broken(sock)
+            except ConnectionResetError:
+                pass  # the proxy's reset came before connect() returned: a reset all the same
             assert proxy.stats().rejected == 1
 
 
