@@ -41,6 +41,9 @@ def request_origin(request: Request) -> RequestOrigin:
                          user_agent=request.META.get("HTTP_USER_AGENT", ""))
 
 
+EARLIEST_BIRTH_YEAR = 1900
+
+
 class CountryCodeField(serializers.RegexField):
     """ISO 3166-1 alpha-2 (XK for Kosovo, as the region uses it)."""
 
@@ -75,7 +78,7 @@ class ClientInputSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, 
     given_name = serializers.CharField(max_length=100)
     family_name = serializers.CharField(max_length=100)
     sex = serializers.ChoiceField(choices=choices.Sex.choices)
-    birth_year = serializers.IntegerField(min_value=1900)
+    birth_year = serializers.IntegerField(min_value=EARLIEST_BIRTH_YEAR)
     birth_date = serializers.DateField(required=False, allow_null=True)
     citizenship = CountryCodeField()
     category = serializers.ChoiceField(choices=choices.ClientCategory.choices)
@@ -103,6 +106,13 @@ class ClientInputSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, 
     def validate_birth_year(self, value: int) -> int:
         if value > date.today().year:  # noqa: DTZ011 - a year, the time zone cannot move it
             raise serializers.ValidationError("birth year is in the future")
+        return value
+
+    def validate_birth_date(self, value: date | None) -> date | None:
+        if value is not None and value.year < EARLIEST_BIRTH_YEAR:
+            raise serializers.ValidationError(f"is before {EARLIEST_BIRTH_YEAR}")
+        if value is not None and value > date.today():  # noqa: DTZ011 - a date, as typed
+            raise serializers.ValidationError("is in the future")
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -231,6 +231,9 @@ def client_update(*, actor: Principal, client_id: UUID, expected_version: int,
             raise VersionConflict(client.version)
         changed = [n for n in CLIENT_FIELDS if n in data and getattr(client, n) != data[n]]
         _set_client_fields(client, data)
+        if client.birth_date is not None and client.birth_date.year != client.birth_year:
+            # A partial update may give one of the two; together they must still agree.
+            raise ValidationError({"birth_date": ["does not match birth_year"]})
         if "stays" in data:
             _replace_stays(client, data["stays"])
             changed.append("stays")

@@ -116,6 +116,22 @@ def test_stale_edit_gets_409() -> None:
     assert stale.json()["error"]["current_version"] == 2
 
 
+@pytest.mark.parametrize(("birth_date", "reason"), [
+    ("1008-10-24", "is before 1900"), ("2999-01-01", "is in the future"),
+    ("1990-05-01", "does not match birth_year")])
+def test_an_impossible_birth_date_is_refused_and_changes_nothing(birth_date: str,
+                                                                 reason: str) -> None:
+    """Found by the stateful fuzzer: a birth date a thousand years ago, sent alone in a PATCH,
+    was stored and then failed the event's age check (500)."""
+    created = _register().json()
+    url = f"/api/v1/clients/{created['id']}"
+    answer = as_user("counsellor.rs").patch(url, {"birth_date": birth_date}, format="json",
+                                            HTTP_IF_MATCH='"1"')
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["error"]["fields"] == {"birth_date": [reason]}
+    assert as_user("counsellor.rs").get(url).json()["version"] == 1
+
+
 def test_fields_the_caller_may_not_set_are_rejected() -> None:
     response = _register(tenant="AL", id=str(uuid.uuid4()), created_by="x")
     assert response.status_code == 400
