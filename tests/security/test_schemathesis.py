@@ -330,7 +330,7 @@ def test_a_counsellor_follows_the_links(collection: str, world: World,
 
     CounsellorWorkflow.run(settings=settings(
         CounsellorWorkflow.TestCase.settings, max_examples=SCENARIOS,
-        stateful_step_count=SCENARIO_STEPS, deadline=None,
+        stateful_step_count=SCENARIO_STEPS, deadline=None, derandomize=IN_CI,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                HealthCheck.filter_too_much]))
 
