@@ -28,10 +28,10 @@ import os
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.routing import DEV_CLIENT, DEV_PASSWORD, _percentile
 from infra.stack.manager import stack_up
 
 if TYPE_CHECKING:
@@ -41,8 +41,6 @@ TARGET_MS = 50.0
 TENANTS = ("AL", "BA", "HR", "XK", "MK", "ME", "RS")
 FIRST_DAY = "2016-10-01"
 DAYS = 3652  # to 2026-09-30
-DEV_PASSWORD = "msc-dev-password"  # noqa: S105 - the development realm's published password
-DEV_CLIENT = "msc-cli-dev"
 
 # Visit n falls on day n * DAYS // visits, so a month's visits are one range of numbers and each
 # month's insert makes one part in its own partition. Client c = hash(n) mod (visits / 3).
@@ -134,11 +132,6 @@ class Question:
     query: dict[str, str]
     cold_ms: float = 0.0
     warm_ms: list[float] = field(default_factory=list)
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _months() -> list[tuple[str, str, int, int]]:

@@ -32,6 +32,7 @@ from tests.integration.keycloak_helpers import (
 )
 from tests.security.keycloak_realm import create_realm, delete_realm
 from tests.security.surface import HOSTILE, WRITES, World, acceptance, operations, snapshot
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -69,7 +70,8 @@ def _expired_token() -> str:
     finally:
         admin_request("DELETE", f"/clients/{created['id']}")
     expires = jwt.decode(token, options={"verify_signature": False})["exp"]
-    time.sleep(max(0.0, expires - time.time() + 1.0))
+    wait_until(lambda: time.time() > expires + 1.0, seconds=30.0,
+               failure=lambda: f"the token expiring at {expires} did not expire")
     return token
 
 
