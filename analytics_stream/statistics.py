@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
@@ -48,6 +51,8 @@ from analytics_stream.referral_figures import (
 )
 from analytics_stream.tallies import Dimension as D
 from analytics_stream.tallies import TallyRow, figures_from_tallies
+
+logger = logging.getLogger(__name__)
 
 # A statistics query may not hold ClickHouse longer than this (the API answers 503, not hang).
 QUERY_LIMITS = {"max_execution_time": 20}
@@ -228,28 +233,111 @@ def referral_figures_of(scope: Scope, *, database: str | None = None,
     return referral_figures(records, tenants=scope.tenants)
 
 
-def summary_of(scope: Scope, *, database: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Answer:
+    """A summary and how current it is.
+
+    `stale_seconds` is 0 when the figures count every row ClickHouse holds now; otherwise the
+    figures are those of the data as it was that many seconds ago (served only to a caller that
+    accepts it, while they are recomputed).
+    """
+
+    summary: dict[str, Any]
+    stale_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """A computed summary and the data version it counts (read before the counting began)."""
+
+    version: str
+    counted_at: float  # time.time() when the data version was read
+    summary: dict[str, Any]
+
+
+# Summaries being recomputed in the background by this process, by cache key.
+_refreshing: dict[str, threading.Thread] = {}
+_refreshing_lock = threading.Lock()
+
+
+def _cache_key(database: str, scope: Scope) -> str:
+    return "stats-summary:" + hashlib.sha256(f"{database}:{scope!r}".encode()).hexdigest()
+
+
+def _counted(scope: Scope, client: Client, database: str) -> _Cached:
+    """The summary of `scope` counted now, and the data version it counts."""
+    version = data_version(client, database)
+    counted_at = time.time()
+    referrals = None if scope.centre_id else referral_figures_of(scope, client=client)
+    computed = summary(scope, figures_of(scope, client=client), referrals)
+    return _Cached(version=version, counted_at=counted_at, summary=computed)
+
+
+def _refresh(scope: Scope, database: str, key: str) -> None:
+    try:
+        client = clickhouse_client(database)
+        try:
+            cache.set(key, _counted(scope, client, database), SUMMARY_CACHE_SECONDS)
+        finally:
+            client.disconnect()
+    except Exception:  # a background thread has no caller to tell; the next request retries
+        logger.exception("recounting the statistics of %r failed", scope)
+    finally:
+        with _refreshing_lock:
+            _refreshing.pop(key, None)
+
+
+def _refresh_in_background(scope: Scope, database: str, key: str) -> threading.Thread:
+    """The thread recounting `scope`: the one already running, or a new one (one per key)."""
+    with _refreshing_lock:
+        running = _refreshing.get(key)
+        if running is None:
+            running = threading.Thread(target=_refresh, args=(scope, database, key),
+                                       name="stats-refresh", daemon=True)
+            _refreshing[key] = running
+            running.start()
+    return running
+
+
+def current_summary(scope: Scope, *, database: str | None = None,
+                    max_stale_seconds: float = 0.0, wait_seconds: float = 0.0) -> Answer:
     """The summary of `scope` read from ClickHouse: what the API, dashboard and report show.
 
-    Answered from the cache while ClickHouse's data version is the one it was computed at: the
+    Answered from the cache while ClickHouse's data version is the one it was counted at: the
     dashboard asks the same question every few seconds, the regional office and seven tenants
-    ask the same quarters. Referrals are sent by a tenant, not by a centre: a centre's view has
-    no referral figures.
+    ask the same quarters. When new data came, the summary is counted again before answering,
+    unless the caller accepts figures up to `max_stale_seconds` old: then the cached ones are
+    recounted in the background (once per process, however many ask) and served if the
+    recount takes longer than `wait_seconds`. A large region's quarter takes ClickHouse seconds
+    to count, and under continuous intake its data change every second: without this, every
+    poll of the dashboard would wait for a full count.
+    Referrals are sent by a tenant, not by a centre: a centre's view has no referral figures.
     """
     db = settings.CLICKHOUSE["DATABASE"] if database is None else database
+    key = _cache_key(db, scope)
     client = clickhouse_client(db)
     try:
         version = data_version(client, db)
-        key = "stats-summary:" + hashlib.sha256(f"{db}:{version}:{scope!r}".encode()).hexdigest()
-        cached: dict[str, Any] | None = cache.get(key)
-        if cached is not None:
-            return cached
-        referrals = None if scope.centre_id else referral_figures_of(scope, client=client)
-        computed = summary(scope, figures_of(scope, client=client), referrals)
+        asked_at = time.time()
+        cached: _Cached | None = cache.get(key)
+        if cached is not None and cached.version == version:
+            return Answer(cached.summary)
+        if cached is None or asked_at - cached.counted_at > max_stale_seconds:
+            counted = _counted(scope, client, db)
+            cache.set(key, counted, SUMMARY_CACHE_SECONDS)
+            return Answer(counted.summary)
     finally:
         client.disconnect()
-    cache.set(key, computed, SUMMARY_CACHE_SECONDS)
-    return computed
+    _refresh_in_background(scope, db, key).join(wait_seconds)
+    newest: _Cached = cache.get(key) or cached
+    if newest.version == version or newest.counted_at >= asked_at:
+        return Answer(newest.summary)
+    return Answer(newest.summary, stale_seconds=time.time() - newest.counted_at)
+
+
+def summary_of(scope: Scope, *, database: str | None = None) -> dict[str, Any]:
+    """The summary of `scope` counting every row ClickHouse holds now (see `current_summary`)."""
+    return current_summary(scope, database=database).summary
 
 
 def _breakdown(tally: Tally, *, controlled: bool, adds_up: bool) -> dict[str, int | None]:

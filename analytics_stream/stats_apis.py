@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics_stream.statistics import Scope, summary_of
+from analytics_stream.statistics import SUMMARY_CACHE_SECONDS, Answer, Scope, current_summary
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Principal, Role
 from services.tenancy.models import TENANT_CODES
@@ -79,17 +79,55 @@ class SummaryApi(APIView):
                     OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
                     OpenApiParameter("tenant", str, required=False,
                                      description="country code; staff may give only their own"),
-                    OpenApiParameter("centre_id", str, required=False)],
+                    OpenApiParameter("centre_id", str, required=False),
+                    OpenApiParameter("Cache-Control", str, OpenApiParameter.HEADER,
+                                     required=False,
+                                     description="`max-stale=N` accepts figures counted up to "
+                                                 "N seconds ago (then `Age` says how old)")],
         responses={200: dict[str, Any]},
         description="Counts per category; `null` where a cell is withheld because it could "
                     "describe fewer than 10 people (views across tenants or below a tenant, "
-                    "whose periods must be whole calendar months).")
+                    "whose periods must be whole calendar months). The figures count every "
+                    "visit the statistics store holds, unless the request sends "
+                    "`Cache-Control: max-stale=N`: then figures counted up to N seconds ago "
+                    "may be served at once while they are counted again, and the answer's "
+                    "`Age` header says how old they are (a large region's quarter takes "
+                    "seconds to count).")
     def get(self, request: Request) -> Response:
-        return Response(summary_for(request_principal(request), request.query_params.dict()))
+        answer = summary_for(request_principal(request), request.query_params.dict(),
+                             max_stale_seconds=accepted_staleness(
+                                 request.headers.get("Cache-Control", "")))
+        return Response(answer.summary, headers=age_header(answer))
 
 
-def summary_for(principal: Principal, query: dict[str, str]) -> dict[str, Any]:
-    """The summary `principal` may see for `query` (the API's and the dashboard's one rule).
+def accepted_staleness(cache_control: str) -> float:
+    """Seconds of staleness a request's Cache-Control accepts (RFC 9111 `max-stale`).
+
+    `max-stale=N`: N seconds; `max-stale` alone: any (up to the cache's lifetime); absent or
+    malformed: none, so figures are counted fresh.
+    """
+    for directive in cache_control.split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.strip().lower() != "max-stale":
+            continue
+        if not value:
+            return float(SUMMARY_CACHE_SECONDS)
+        try:
+            return min(float(SUMMARY_CACHE_SECONDS), max(0.0, float(int(value.strip('" ')))))
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+def age_header(answer: Answer) -> dict[str, str]:
+    """`Age: N` (whole seconds) for figures counted before the latest data; none for current."""
+    return {"Age": str(int(answer.stale_seconds))} if answer.stale_seconds else {}
+
+
+def summary_for(principal: Principal, query: dict[str, str], *, max_stale_seconds: float = 0.0,
+                wait_seconds: float = 0.0) -> Answer:
+    """The summary `principal` may see for `query` (the API's and the dashboard's one rule);
+    staleness as `analytics_stream.statistics.current_summary` takes it.
 
     Raises DRF's ValidationError (400), PermissionDenied (403) or StatisticsUnavailable (503).
     """
@@ -114,6 +152,7 @@ def summary_for(principal: Principal, query: dict[str, str]) -> dict[str, Any]:
     scope = Scope(tenants=tenants, start=params["start"], end=params["end"],
                   centre_id=centre, controlled=controlled)
     try:
-        return summary_of(scope)
+        return current_summary(scope, max_stale_seconds=max_stale_seconds,
+                               wait_seconds=wait_seconds)
     except (ClickHouseError, OSError, EOFError) as exc:
         raise StatisticsUnavailable from exc

@@ -75,14 +75,14 @@ def figures(request: HttpRequest, centre_id: UUID) -> HttpResponse:
     context: dict[str, Any] = {"centre": centre, "form": form}
     try:
         summary = summary_for(principal, {"from": start.isoformat(), "to": end.isoformat(),
-                                          "centre_id": str(centre.id)})
+                                          "centre_id": str(centre.id)}).summary
     except ValidationError:  # a period the statistics refuse: the current quarter instead
         form.add_error("quarter", gettext("Choose another period: the figures of this one "
                                           "cannot be shown."))
         start, end = quarter_of(today)
         try:
             summary = summary_for(principal, {"from": start.isoformat(), "to": end.isoformat(),
-                                              "centre_id": str(centre.id)})
+                                              "centre_id": str(centre.id)}).summary
         except StatisticsUnavailable:
             summary = None
     except StatisticsUnavailable:

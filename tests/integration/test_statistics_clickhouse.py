@@ -3,11 +3,13 @@
 Rows go straight into a migrated ClickHouse database the way the stream worker writes them (a row
 per version, some twice, unmerged), so the query must pick each visit's latest version itself,
 including visits corrected into or out of the period and to another centre. Then a summary is
-served from the cache while the data stays as it is, and recomputed as soon as a row arrives.
+served from the cache while the data stays as it is, and recomputed as soon as a row arrives;
+a caller that accepts stale figures gets the cached ones while they are recounted.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,7 +24,7 @@ from analytics_stream.clickhouse.sql.sessions import (
 )
 from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, insert_visit_facts_sql
 from analytics_stream.figures import CentreRecord, quarterly_figures
-from analytics_stream.statistics import Scope, figures_of, summary_of
+from analytics_stream.statistics import Scope, current_summary, figures_of, summary_of
 from services.events.pseudonym import age_band_of_age
 from tests.analytics_stream.visit_mix import (
     CENTRE_NAMES,
@@ -123,3 +125,46 @@ def test_a_summary_is_cached_until_a_row_arrives(clickhouse_database: str) -> No
 
     assert summary_of(scope, database=clickhouse_database)["visits"] == first["visits"] + 1
 
+
+
+def _late_visit(clickhouse_database: str, rows: list[VisitVersion], visit_id: str) -> None:
+    late = next(r for r in rows if r.version == 1 and r.visit.visit_date.month == 2)
+    new_visit = VisitVersion(replace(late.visit, visit_id=visit_id), version=1,
+                             recorded_date=datetime.now(UTC).date())
+    clickhouse_client(clickhouse_database).execute(
+        insert_visit_facts_sql(clickhouse_database), [_visit_row(new_visit, 10_000)])
+
+
+def test_stale_figures_are_served_only_to_who_accepts_them(clickhouse_database: str) -> None:
+    rows, _ = _load(clickhouse_database, 4)
+    scope = Scope(TENANTS, date(2026, 1, 1), date(2026, 3, 31))
+    first = current_summary(scope, database=clickhouse_database)
+    visits = first.summary["visits"]
+    assert first.stale_seconds == 0
+
+    # Accepting stale figures without waiting: the cached ones (marked stale) unless the recount
+    # already finished; the recount goes on in the background until the figures are current.
+    _late_visit(clickhouse_database, rows, "v-late-1")
+    answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60)
+    assert (answer.summary["visits"], answer.stale_seconds > 0) in {(visits, True),
+                                                                    (visits + 1, False)}
+    deadline = time.monotonic() + 30
+    while answer.summary["visits"] == visits and time.monotonic() < deadline:
+        time.sleep(0.05)
+        answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60)
+    assert (answer.summary["visits"], answer.stale_seconds) == (visits + 1, 0)
+
+    # Waiting long enough for the recount: current figures.
+    _late_visit(clickhouse_database, rows, "v-late-2")
+    answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60,
+                             wait_seconds=30)
+    assert (answer.summary["visits"], answer.stale_seconds) == (visits + 2, 0)
+
+    # Figures older than the caller accepts, or a caller who accepts none: counted before
+    # answering.
+    _late_visit(clickhouse_database, rows, "v-late-3")
+    time.sleep(0.2)
+    answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=0.1)
+    assert (answer.summary["visits"], answer.stale_seconds) == (visits + 3, 0)
+    _late_visit(clickhouse_database, rows, "v-late-4")
+    assert summary_of(scope, database=clickhouse_database)["visits"] == visits + 4

@@ -13,6 +13,7 @@ import pytest
 from clickhouse_driver.errors import NetworkError
 from django.utils import timezone
 
+from analytics_stream.statistics import Answer
 from intake.models import Centre, GroupSession, Visit
 from intake.services import (
     RequestOrigin,
@@ -157,7 +158,7 @@ def test_figures_unavailable_when_the_statistics_store_is_down(
     def down(*_args: object, **_kwargs: object) -> None:
         raise NetworkError("Connection refused")
 
-    monkeypatch.setattr("analytics_stream.stats_apis.summary_of", down)
+    monkeypatch.setattr("analytics_stream.stats_apis.current_summary", down)
     answer = logged_in("manager.al").get(f"/app/centres/{tirana.id}/figures")
     assert answer.status_code == 503
     assert "The figures are unavailable right now" in answer.content.decode()
@@ -180,9 +181,9 @@ def _asked_periods(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The periods the figures page asks the statistics for (an empty summary each time)."""
     asked: list[tuple[str, str]] = []
 
-    def summary(_principal: Principal, query: dict[str, str]) -> dict[str, object]:
+    def summary(_principal: Principal, query: dict[str, str]) -> Answer:
         asked.append((query["from"], query["to"]))
-        return {"clients": 0, "visits": 0, "services": {}, "group_sessions": []}
+        return Answer({"clients": 0, "visits": 0, "services": {}, "group_sessions": []})
 
     monkeypatch.setattr("services.web.centre_figures.summary_for", summary)
     return asked
