@@ -50,7 +50,7 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
     principal: Principal = request.principal  # type: ignore[attr-defined]
     try:
         answer = summary_for(principal, request.GET.dict(), max_stale_seconds=MAX_STALE_SECONDS,
-                             wait_seconds=RECOUNT_WAIT_SECONDS)
+                             stale_wait_seconds=RECOUNT_WAIT_SECONDS)
         return JsonResponse(answer.summary, headers=age_header(answer))
     except ValidationError as invalid:
         return JsonResponse({"error": invalid.detail}, status=400)

@@ -54,8 +54,15 @@ from analytics_stream.tallies import TallyRow, figures_from_tallies
 
 logger = logging.getLogger(__name__)
 
-# A statistics query may not hold ClickHouse longer than this (the API answers 503, not hang).
-QUERY_LIMITS = {"max_execution_time": 20}
+# A statistics query may not hold ClickHouse longer than this: five years of the whole region
+# at ten million visits take about two minutes on two cores. Past 1 GB a grouping goes on on
+# disk rather than fail at the server's memory limit (five years would need about 4 GB).
+COUNT_TIME_LIMIT_SECONDS = 300
+QUERY_LIMITS = {"max_execution_time": COUNT_TIME_LIMIT_SECONDS,
+                "max_bytes_before_external_group_by": 1_000_000_000}
+# Counts running at once in one process; more questions get CountInProgress (503, Retry-After).
+MAX_CONCURRENT_COUNTS = 2
+COUNT_RETRY_AFTER_SECONDS = 10
 # A cached summary is dropped after this long even if no data came (it would still be right).
 SUMMARY_CACHE_SECONDS = 600
 
@@ -239,25 +246,62 @@ class Answer:
 
     `stale_seconds` is 0 when the figures count every row ClickHouse holds now; otherwise the
     figures are those of the data as it was that many seconds ago (served only to a caller that
-    accepts it, while they are recomputed).
+    accepts it, while they are counted again).
     """
 
     summary: dict[str, Any]
     stale_seconds: float = 0.0
 
 
+class CountInProgress(Exception):
+    """The figures asked for are still being counted (or too many other counts run): ask again.
+
+    The count goes on in the background and its figures are cached for the next request.
+    """
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"counting; ask again in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
 @dataclass(frozen=True)
 class _Cached:
-    """A computed summary and the data version it counts (read before the counting began)."""
+    """A counted summary and the data version it counts (read before the counting began)."""
 
     version: str
     counted_at: float  # time.time() when the data version was read
     summary: dict[str, Any]
 
 
-# Summaries being recomputed in the background by this process, by cache key.
-_refreshing: dict[str, threading.Thread] = {}
-_refreshing_lock = threading.Lock()
+class _Count(threading.Thread):
+    """One count of a scope's summary, in the background, cached when done."""
+
+    def __init__(self, scope: Scope, database: str, key: str) -> None:
+        super().__init__(name="stats-count", daemon=True)
+        self.scope, self.database, self.key = scope, database, key
+        self.result: _Cached | None = None
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            client = clickhouse_client(self.database,
+                                       receive_timeout_seconds=COUNT_TIME_LIMIT_SECONDS + 30)
+            try:
+                self.result = _counted(self.scope, client, self.database)
+                cache.set(self.key, self.result, SUMMARY_CACHE_SECONDS)
+            finally:
+                client.disconnect()
+        except Exception as exc:  # handed to whoever waits for this count
+            self.error = exc
+            logger.warning("counting the statistics of %r failed: %s", self.scope, exc)
+        finally:
+            with _counts_lock:
+                _counts.pop(self.key, None)
+
+
+# The counts running in this process, by cache key: one per key, however many ask.
+_counts: dict[str, _Count] = {}
+_counts_lock = threading.Lock()
 
 
 def _cache_key(database: str, scope: Scope) -> str:
@@ -273,44 +317,32 @@ def _counted(scope: Scope, client: Client, database: str) -> _Cached:
     return _Cached(version=version, counted_at=counted_at, summary=computed)
 
 
-def _refresh(scope: Scope, database: str, key: str) -> None:
-    try:
-        client = clickhouse_client(database)
-        try:
-            cache.set(key, _counted(scope, client, database), SUMMARY_CACHE_SECONDS)
-        finally:
-            client.disconnect()
-    except Exception:  # a background thread has no caller to tell; the next request retries
-        logger.exception("recounting the statistics of %r failed", scope)
-    finally:
-        with _refreshing_lock:
-            _refreshing.pop(key, None)
-
-
-def _refresh_in_background(scope: Scope, database: str, key: str) -> threading.Thread:
-    """The thread recounting `scope`: the one already running, or a new one (one per key)."""
-    with _refreshing_lock:
-        running = _refreshing.get(key)
+def _count(scope: Scope, database: str, key: str) -> _Count:
+    """The count of `key` running, or a new one; CountInProgress when too many run already."""
+    with _counts_lock:
+        running = _counts.get(key)
         if running is None:
-            running = threading.Thread(target=_refresh, args=(scope, database, key),
-                                       name="stats-refresh", daemon=True)
-            _refreshing[key] = running
+            if len(_counts) >= MAX_CONCURRENT_COUNTS:
+                raise CountInProgress(COUNT_RETRY_AFTER_SECONDS)
+            running = _counts[key] = _Count(scope, database, key)
             running.start()
     return running
 
 
 def current_summary(scope: Scope, *, database: str | None = None,
-                    max_stale_seconds: float = 0.0, wait_seconds: float = 0.0) -> Answer:
+                    max_stale_seconds: float = 0.0, stale_wait_seconds: float = 0.0,
+                    count_wait_seconds: float | None = None) -> Answer:
     """The summary of `scope` read from ClickHouse: what the API, dashboard and report show.
 
     Answered from the cache while ClickHouse's data version is the one it was counted at: the
     dashboard asks the same question every few seconds, the regional office and seven tenants
-    ask the same quarters. When new data came, the summary is counted again before answering,
-    unless the caller accepts figures up to `max_stale_seconds` old: then the cached ones are
-    recounted in the background (once per process, however many ask) and served if the
-    recount takes longer than `wait_seconds`. A large region's quarter takes ClickHouse seconds
-    to count, and under continuous intake its data change every second: without this, every
-    poll of the dashboard would wait for a full count.
+    ask the same quarters. After new data the summary is counted again (in the background,
+    once per process however many ask) and the caller waits for it, up to
+    `count_wait_seconds` (None: until done); longer, CountInProgress says to ask again, and the
+    count goes on and is cached for then. A caller that accepts figures up to
+    `max_stale_seconds` old waits only `stale_wait_seconds` and else gets the cached figures:
+    a large region's quarter takes ClickHouse seconds to count, and under continuous intake its
+    data change every second.
     Referrals are sent by a tenant, not by a centre: a centre's view has no referral figures.
     """
     db = settings.CLICKHOUSE["DATABASE"] if database is None else database
@@ -318,25 +350,45 @@ def current_summary(scope: Scope, *, database: str | None = None,
     client = clickhouse_client(db)
     try:
         version = data_version(client, db)
-        asked_at = time.time()
-        cached: _Cached | None = cache.get(key)
-        if cached is not None and cached.version == version:
-            return Answer(cached.summary)
-        if cached is None or asked_at - cached.counted_at > max_stale_seconds:
-            counted = _counted(scope, client, db)
-            cache.set(key, counted, SUMMARY_CACHE_SECONDS)
-            return Answer(counted.summary)
     finally:
         client.disconnect()
-    _refresh_in_background(scope, db, key).join(wait_seconds)
-    newest: _Cached = cache.get(key) or cached
-    if newest.version == version or newest.counted_at >= asked_at:
-        return Answer(newest.summary)
-    return Answer(newest.summary, stale_seconds=time.time() - newest.counted_at)
+    asked_at = time.time()
+    cached: _Cached | None = cache.get(key)
+    if cached is not None and cached.version == version:
+        return Answer(cached.summary)
+    # Figures the caller accepts while the new count runs: the newest counted, if recent enough.
+    stale = cached if cached is not None and asked_at - cached.counted_at <= max_stale_seconds \
+        else None
+    wait = stale_wait_seconds if stale is not None else count_wait_seconds
+    deadline = None if wait is None else time.monotonic() + wait
+    while True:
+        try:
+            counting = _count(scope, db, key)
+        except CountInProgress:
+            if stale is None:
+                raise
+            break
+        counting.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        newest = counting.result or cache.get(key)
+        if newest is not None and (newest.version == version or newest.counted_at >= asked_at):
+            return Answer(newest.summary)
+        if stale is not None and newest is not None and newest.counted_at > stale.counted_at:
+            stale = newest
+        if counting.is_alive() or (deadline is not None and time.monotonic() >= deadline):
+            break
+        if counting.error is not None:
+            if stale is not None:
+                break
+            raise counting.error
+        # That count began before this request and may have missed its data: count again.
+    if stale is not None:
+        return Answer(stale.summary, stale_seconds=time.time() - stale.counted_at)
+    raise CountInProgress(COUNT_RETRY_AFTER_SECONDS)
 
 
 def summary_of(scope: Scope, *, database: str | None = None) -> dict[str, Any]:
-    """The summary of `scope` counting every row ClickHouse holds now (see `current_summary`)."""
+    """The summary of `scope` counting every row ClickHouse holds now, however long it takes
+    (the report's; see `current_summary`)."""
     return current_summary(scope, database=database).summary
 
 

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from clickhouse_driver.errors import Error as ClickHouseError
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied
@@ -23,7 +24,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics_stream.statistics import SUMMARY_CACHE_SECONDS, Answer, Scope, current_summary
+from analytics_stream.statistics import (
+    SUMMARY_CACHE_SECONDS,
+    Answer,
+    CountInProgress,
+    Scope,
+    current_summary,
+)
 from services.auth.permissions import request_principal, roles_required
 from services.auth.tokens import Principal, Role
 from services.tenancy.models import TENANT_CODES
@@ -36,6 +43,18 @@ class StatisticsUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "statistics_unavailable"
     default_detail = "the statistics store is not answering; try again in a minute"
+    wait = 60  # Retry-After
+
+
+class StatisticsCounting(StatisticsUnavailable):
+    """A count longer than a request may wait: it goes on, and the next request gets it."""
+
+    default_code = "statistics_counting"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"these figures are being counted (a long period or a busy store); "
+                         f"ask again in {retry_after_seconds} seconds")
+        self.wait = retry_after_seconds
 
 
 class SummaryQuerySerializer(serializers.Serializer[dict[str, Any]]):
@@ -125,9 +144,10 @@ def age_header(answer: Answer) -> dict[str, str]:
 
 
 def summary_for(principal: Principal, query: dict[str, str], *, max_stale_seconds: float = 0.0,
-                wait_seconds: float = 0.0) -> Answer:
+                stale_wait_seconds: float = 0.0) -> Answer:
     """The summary `principal` may see for `query` (the API's and the dashboard's one rule);
-    staleness as `analytics_stream.statistics.current_summary` takes it.
+    staleness as `analytics_stream.statistics.current_summary` takes it. A count takes at most
+    `settings.STATS_COUNT_WAIT_SECONDS` of the request; a longer one goes on in the background.
 
     Raises DRF's ValidationError (400), PermissionDenied (403) or StatisticsUnavailable (503).
     """
@@ -153,6 +173,9 @@ def summary_for(principal: Principal, query: dict[str, str], *, max_stale_second
                   centre_id=centre, controlled=controlled)
     try:
         return current_summary(scope, max_stale_seconds=max_stale_seconds,
-                               wait_seconds=wait_seconds)
+                               stale_wait_seconds=stale_wait_seconds,
+                               count_wait_seconds=settings.STATS_COUNT_WAIT_SECONDS)
+    except CountInProgress as counting:
+        raise StatisticsCounting(counting.retry_after_seconds) from counting
     except (ClickHouseError, OSError, EOFError) as exc:
         raise StatisticsUnavailable from exc

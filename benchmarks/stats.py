@@ -12,10 +12,12 @@ few group sessions and 1 % of the visits referred.
 Then it asks `GET /api/v1/stats/summary` through Django's test client in-process (the API's whole
 middleware, token validation, serializer and JSON rendering; no network), with real tokens of
 `regional.monitor` and `counsellor.al` from Keycloak, the questions the dashboard and the
-report ask: the last quarter of the region and of one tenant, the last month, a week, a centre's
-month, a year. Each question is asked once with an empty cache (cold: ClickHouse counts) and
-then `--requests` more times (warm: answered from the cache, which holds until ClickHouse's data
-changes). Prints each question's cold time and warm p50/p99, and the p99 over every request.
+report ask: the last quarter of the region and of one tenant, the last month, a week, a
+year, five years (the longest period the API allows). Each question is asked once with an
+empty cache (cold: ClickHouse counts; a count longer than a request waits answers 503 and goes
+on, and the question is asked again until its figures come) and then `--requests` more times
+(warm: answered from the cache, which holds until ClickHouse's data changes). Prints each
+question's cold time and warm p50/p99, and the p99 over every request.
 
 Then the live phase (`--live` requests, default 200): before each request one more visit arrives
 (a row inserted into ClickHouse, as the stream worker writes it), and the dashboard's question
@@ -142,6 +144,7 @@ class Question:
     query: dict[str, str]
     cold_ms: float = 0.0
     warm_ms: list[float] = field(default_factory=list)
+    counting_answers: int = 0  # 503s: the count took longer than a request waits
 
 
 def _months() -> list[tuple[str, str, int, int]]:
@@ -188,7 +191,9 @@ def _prepare(db: str, visits: int, *, reuse: bool) -> None:
     exists = client.execute("SELECT count() FROM system.databases WHERE name = %(db)s",
                             {"db": db})[0][0]
     if exists and reuse:
-        loaded = client.execute(f"SELECT count() FROM {db}.visit_facts WHERE version = 1")[0][0]  # noqa: S608 - bench's own name
+        loaded = client.execute(  # the live phase's visits are not the loaded ones
+            f"SELECT count() FROM {db}.visit_facts "  # noqa: S608 - bench's own name
+            f"WHERE version = 1 AND NOT startsWith(visit_id, 'live-')")[0][0]
         if loaded == visits:
             print(f"reusing {db}: {loaded:,} visits already loaded")
             return
@@ -220,6 +225,7 @@ def _questions() -> list[Question]:
         Question("region, one tenant, last quarter", region, {**quarter, "tenant": "AL"}),
         Question("region, last month", region, {"from": "2026-09-01", "to": "2026-09-30"}),
         Question("region, a year", region, {"from": "2025-01-01", "to": "2025-12-31"}),
+        Question("region, five years", region, {"from": "2021-10-01", "to": "2026-09-30"}),
         Question("tenant, last quarter", al, quarter),
         Question("tenant, a week", al, {"from": "2026-09-21", "to": "2026-09-27"}),
     ]
@@ -241,12 +247,21 @@ def _ask(questions: list[Question], requests: int, live_requests: int, db: str) 
     browser = Browser(SERVER_NAME="localhost")
 
     def get(question: Question, cache_control: str = "") -> tuple[float, float]:
-        """Milliseconds the request took, and the age of the figures (0: current)."""
+        """Milliseconds until the figures came, and their age (0: current).
+
+        A count longer than a request waits answers 503 (statistics_counting) and goes on: the
+        question is asked again, as a client following Retry-After would, a little sooner.
+        """
         headers = {"Authorization": f"Bearer {tokens[question.user]}"}
         if cache_control:
             headers["Cache-Control"] = cache_control
         began = time.perf_counter()
-        response = browser.get("/api/v1/stats/summary", question.query, headers=headers)
+        while True:
+            response = browser.get("/api/v1/stats/summary", question.query, headers=headers)
+            if response.status_code != 503 or b"statistics_counting" not in response.content:
+                break
+            question.counting_answers += 1
+            time.sleep(0.2)
         elapsed = (time.perf_counter() - began) * 1000
         if response.status_code != 200:
             raise SystemExit(f"{question.name}: {response.status_code} {response.content[:300]!r}")
@@ -258,7 +273,9 @@ def _ask(questions: list[Question], requests: int, live_requests: int, db: str) 
     for question in questions:
         question.cold_ms = get(question)[0]
         question.warm_ms = [get(question)[0] for _ in range(requests)]
-        print(f"{question.name:34} cold {question.cold_ms:8.1f} ms; warm p50 "
+        counting = (f" (503 'being counted' {question.counting_answers}x meanwhile)"
+                    if question.counting_answers else "")
+        print(f"{question.name:34} cold {question.cold_ms:8.1f} ms{counting}; warm p50 "
               f"{_percentile(question.warm_ms, 0.5):6.1f} ms, p99 "
               f"{_percentile(question.warm_ms, 0.99):6.1f} ms", flush=True)
     return _live(questions[0], live_requests, db, get)
@@ -335,16 +352,18 @@ def main(argv: list[str] | None = None) -> int:
           f"({len(every)} requests, {len(questions)} of them cold); warm p99 "
           f"{_percentile(warm, 0.99):.1f} ms; slowest cold {cold_max:.0f} ms")
     live_p99 = _percentile(live.latencies_ms, 0.99)
-    print(f"target p99 < {TARGET_MS:.0f} ms: {'met' if p99 < TARGET_MS else 'MISSED'} over every "
-          f"request; a cold question took up to {cold_max:.0f} ms; with visits arriving, "
-          f"p99 {live_p99:.1f} ms ({'met' if live_p99 < TARGET_MS else 'MISSED'}) for figures "
+    met = p99 < TARGET_MS and live_p99 < TARGET_MS
+    print(f"target p99 < {TARGET_MS:.0f} ms: {'met' if met else 'MISSED'}. Every request "
+          f"{p99:.1f} ms, but the cold questions are {len(questions)} of {len(every)} requests, "
+          f"so that is the p99 of cached answers: a count took up to {cold_max:.0f} ms. With "
+          f"visits arriving, answered as the dashboard asks: p99 {live_p99:.1f} ms, for figures "
           f"up to {max(live.ages_s):.0f} s old")
     if args.json:
         print(json.dumps({
             "p99_ms": round(p99, 2), "warm_p99_ms": round(_percentile(warm, 0.99), 2),
             "cold_max_ms": round(cold_max, 2), "visits_loaded": args.visits,
             "live_p99_ms": round(live_p99, 2), "live_max_age_s": max(live.ages_s),
-            "target_met": p99 < TARGET_MS, "load_average": round(load, 2),
+            "target_met": met, "load_average": round(load, 2),
             "questions": {q.name: {"cold_ms": round(q.cold_ms, 2),
                                    "warm_p50_ms": round(_percentile(q.warm_ms, 0.5), 2),
                                    "warm_p99_ms": round(_percentile(q.warm_ms, 0.99), 2)}

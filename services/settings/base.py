@@ -218,6 +218,9 @@ CLICKHOUSE: ClickHouseSettings = {
     "USER": os.environ.get("MSC_CLICKHOUSE_USER", "default"),
     "PASSWORD": os.environ.get("MSC_CLICKHOUSE_PASSWORD", ""),
 }
+# How long a statistics request waits for figures being counted; a longer count goes on in the
+# background and the request answers 503 with Retry-After (well before gunicorn's timeout).
+STATS_COUNT_WAIT_SECONDS = float(os.environ.get("MSC_STATS_COUNT_WAIT_SECONDS", "15"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["services.auth.authentication.KeycloakJWTAuthentication"],

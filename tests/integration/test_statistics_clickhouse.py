@@ -15,7 +15,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from clickhouse_driver.errors import Error as ClickHouseError
 
+from analytics_stream import statistics
 from analytics_stream.clickhouse.client import clickhouse_client
 from analytics_stream.clickhouse.sql import insert_sql
 from analytics_stream.clickhouse.sql.sessions import (
@@ -24,7 +26,13 @@ from analytics_stream.clickhouse.sql.sessions import (
 )
 from analytics_stream.clickhouse.sql.visits import VISIT_FACT_COLUMNS, insert_visit_facts_sql
 from analytics_stream.figures import CentreRecord, quarterly_figures
-from analytics_stream.statistics import Scope, current_summary, figures_of, summary_of
+from analytics_stream.statistics import (
+    CountInProgress,
+    Scope,
+    current_summary,
+    figures_of,
+    summary_of,
+)
 from services.events.pseudonym import age_band_of_age
 from tests.analytics_stream.visit_mix import (
     CENTRE_NAMES,
@@ -157,7 +165,7 @@ def test_stale_figures_are_served_only_to_who_accepts_them(clickhouse_database: 
     # Waiting long enough for the recount: current figures.
     _late_visit(clickhouse_database, rows, "v-late-2")
     answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60,
-                             wait_seconds=30)
+                             stale_wait_seconds=30)
     assert (answer.summary["visits"], answer.stale_seconds) == (visits + 2, 0)
 
     # Figures older than the caller accepts, or a caller who accepts none: counted before
@@ -168,3 +176,31 @@ def test_stale_figures_are_served_only_to_who_accepts_them(clickhouse_database: 
     assert (answer.summary["visits"], answer.stale_seconds) == (visits + 3, 0)
     _late_visit(clickhouse_database, rows, "v-late-4")
     assert summary_of(scope, database=clickhouse_database)["visits"] == visits + 4
+
+
+def test_a_count_longer_than_the_caller_waits_goes_on_for_the_next(
+        clickhouse_database: str) -> None:
+    _load(clickhouse_database, 5)
+    scope = Scope(TENANTS, date(2026, 1, 1), date(2026, 2, 28))
+    with pytest.raises(CountInProgress) as counting:
+        current_summary(scope, database=clickhouse_database, count_wait_seconds=0)
+    assert counting.value.retry_after_seconds > 0
+
+    counted = summary_of(scope, database=clickhouse_database)  # waits for the same count
+    assert counted["visits"] == figures_of(scope, database=clickhouse_database).visits_total
+    answer = current_summary(scope, database=clickhouse_database, count_wait_seconds=0)
+    assert answer == statistics.Answer(counted)
+
+
+def test_a_failed_count_is_the_callers_error(clickhouse_database: str) -> None:
+    scope = Scope(TENANTS, date(2026, 1, 1), date(2026, 1, 31))
+    with pytest.raises(ClickHouseError):
+        current_summary(scope, database=f"{clickhouse_database}_missing", count_wait_seconds=30)
+
+
+def test_too_many_counts_at_once_are_refused(clickhouse_database: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statistics, "MAX_CONCURRENT_COUNTS", 0)
+    scope = Scope(TENANTS, date(2026, 3, 1), date(2026, 3, 31))
+    with pytest.raises(CountInProgress):
+        current_summary(scope, database=clickhouse_database)

@@ -216,3 +216,18 @@ def test_a_client_accepting_stale_figures_is_told_their_age(loaded: dict[str, st
     else:
         assert answer.json()["clients"] == fresh.json()["clients"] + 2
     assert monitor.get(url).json()["clients"] == fresh.json()["clients"] + 2
+
+
+def test_figures_still_being_counted_are_503_with_retry_after(loaded: dict[str, str],
+                                                             settings: Any) -> None:
+    settings.STATS_COUNT_WAIT_SECONDS = 0  # every count takes longer than the request waits
+    monitor = as_user("regional.monitor")
+    url = "/api/v1/stats/summary?from=2008-06-01&to=2008-08-31"
+    counting = monitor.get(url)
+    assert counting.status_code == 503, counting.content
+    assert counting.json()["error"]["code"] == "statistics_counting"
+    assert int(counting["Retry-After"]) > 0
+
+    settings.STATS_COUNT_WAIT_SECONDS = 30
+    counted = monitor.get(url)
+    assert counted.status_code == 200 and counted.json()["clients"] == 17
