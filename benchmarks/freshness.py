@@ -16,17 +16,13 @@ from typing import Any
 
 import aiohttp
 
+from benchmarks.common import percentile
 from benchmarks.intake_load import Tenant, _auth, _ensure_platform, _prepare_tenant, _token
 from infra.stack.config import load_config
 
 TENANT = "ME"
 DAY = "2025-11-15"
 POLL_SECONDS = 0.1
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 async def _count(session: aiohttp.ClientSession, api: str, tenant: Tenant) -> int:
@@ -81,7 +77,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         visible = next((t for t, count in seen if t >= at and count >= wanted), None)
         if visible is not None:
             lags.append(visible - at)
-    return {"p50_s": round(_percentile(lags, 0.5), 3), "p99_s": round(_percentile(lags, 0.99), 3),
+    return {"p50_s": round(percentile(lags, 0.5), 3), "p99_s": round(percentile(lags, 0.99), 3),
             "visits": len(accepted), "seen": len(lags), "rate": args.rate}
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import aiohttp
 
+from benchmarks.common import DEV_CLIENT, DEV_PASSWORD, percentile
 from infra.stack.config import load_config
 from services.cli import _django_setup
 
@@ -60,10 +61,7 @@ class Phase:
         return sum(self.failures.values())
 
     def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return percentile(self.latencies_ms, q)
 
     def throughput(self) -> float:
         return self.ok / max(self.finished - self.started, 1e-9)
@@ -101,8 +99,8 @@ def _ensure_platform(workers: int | None) -> None:
 
 async def _token(session: aiohttp.ClientSession, username: str) -> str:
     url = f"{load_config().keycloak_url}/realms/msc/protocol/openid-connect/token"
-    form = {"grant_type": "password", "client_id": "msc-cli-dev", "username": username,
-            "password": "msc-dev-password"}
+    form = {"grant_type": "password", "client_id": DEV_CLIENT, "username": username,
+            "password": DEV_PASSWORD}
     async with session.post(url, data=form) as response:
         response.raise_for_status()
         return str((await response.json())["access_token"])

@@ -35,12 +35,13 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.common import dev_tokens, percentile
 from benchmarks.private_database import private_database
 from infra.stack.manager import stack_up
 
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
 TENANT = "AL"
 INSTITUTION = "al-inst-1"
 PARTNER_USER = "partner.al"
-DEV_PASSWORD = "msc-dev-password"  # noqa: S105 - the development realm's published password
-DEV_CLIENT = "msc-cli-dev"
 ORGANIZATIONS = 200
 CLIENTS = 50
 RANKED_SERVICES = 2000  # services offering the ranked need, at least (all, when fewer)
@@ -63,11 +62,6 @@ PAGE_SIZE = 50
 
 
 # --- Figures -----------------------------------------------------------------------------------
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 @dataclass
@@ -108,7 +102,7 @@ class Phase:
     profile: str = ""
 
     def p(self, q: float) -> float:
-        return _percentile(self.latencies_ms, q)
+        return percentile(self.latencies_ms, q)
 
     @property
     def max_ms(self) -> float:
@@ -363,15 +357,7 @@ class _Token:
 
     def __call__(self) -> str:
         if time.monotonic() - self._fetched > TOKEN_REUSE_SECONDS:
-            from infra.stack.config import load_config
-
-            url = f"{load_config().keycloak_url}/realms/msc/protocol/openid-connect/token"
-            form = urllib.parse.urlencode({"grant_type": "password", "client_id": DEV_CLIENT,
-                                           "username": PARTNER_USER, "password": DEV_PASSWORD,
-                                           "scope": "openid"}).encode()
-            request = urllib.request.Request(url, data=form, method="POST")  # noqa: S310
-            with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
-                self._value = str(json.loads(response.read())["access_token"])
+            self._value = str(dev_tokens(PARTNER_USER)["access_token"])
             self._fetched = time.monotonic()
         return self._value
 

@@ -36,14 +36,12 @@ import argparse
 import json
 import os
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from benchmarks.routing import DEV_CLIENT, DEV_PASSWORD, _percentile
+from benchmarks.common import dev_tokens, percentile
 from infra.stack.manager import stack_up
 
 if TYPE_CHECKING:
@@ -205,18 +203,6 @@ def _prepare(db: str, visits: int, *, reuse: bool) -> None:
     print(f"loaded in {seconds:.0f}s: {rows[1]:,} visits, {rows[0]:,} rows with corrections")
 
 
-def _token(username: str) -> str:
-    from infra.stack.config import load_config
-
-    url = f"{load_config().keycloak_url}/realms/msc/protocol/openid-connect/token"
-    form = urllib.parse.urlencode({"grant_type": "password", "client_id": DEV_CLIENT,
-                                   "username": username, "password": DEV_PASSWORD}).encode()
-    request = urllib.request.Request(url, data=form, method="POST")  # noqa: S310 - loopback
-    with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
-        answer: dict[str, Any] = json.loads(response.read())
-    return str(answer["access_token"])
-
-
 def _questions() -> list[Question]:
     region, al = "regional.monitor", "counsellor.al"
     quarter = {"from": "2026-07-01", "to": "2026-09-30"}
@@ -243,7 +229,7 @@ def _ask(questions: list[Question], requests: int, live_requests: int, db: str) 
     from django.core.cache import cache
     from django.test import Client as Browser
 
-    tokens = {q.user: _token(q.user) for q in questions}
+    tokens = {q.user: str(dev_tokens(q.user)["access_token"]) for q in questions}
     browser = Browser(SERVER_NAME="localhost")
 
     def get(question: Question, cache_control: str = "") -> tuple[float, float]:
@@ -276,8 +262,8 @@ def _ask(questions: list[Question], requests: int, live_requests: int, db: str) 
         counting = (f" (503 'being counted' {question.counting_answers}x meanwhile)"
                     if question.counting_answers else "")
         print(f"{question.name:34} cold {question.cold_ms:8.1f} ms{counting}; warm p50 "
-              f"{_percentile(question.warm_ms, 0.5):6.1f} ms, p99 "
-              f"{_percentile(question.warm_ms, 0.99):6.1f} ms", flush=True)
+              f"{percentile(question.warm_ms, 0.5):6.1f} ms, p99 "
+              f"{percentile(question.warm_ms, 0.99):6.1f} ms", flush=True)
     return _live(questions[0], live_requests, db, get)
 
 
@@ -304,9 +290,9 @@ def _live(question: Question, requests: int, db: str,
         time.sleep(0.05)  # the dashboard polls; a bench of back-to-back requests would not
     client.disconnect()
     print(f"{'live: ' + question.name:34} {requests} requests, a new visit before each: p50 "
-          f"{_percentile(live.latencies_ms, 0.5):6.1f} ms, p99 "
-          f"{_percentile(live.latencies_ms, 0.99):6.1f} ms; figures up to "
-          f"{max(live.ages_s):.0f} s old (p50 {_percentile(live.ages_s, 0.5):.0f} s)", flush=True)
+          f"{percentile(live.latencies_ms, 0.5):6.1f} ms, p99 "
+          f"{percentile(live.latencies_ms, 0.99):6.1f} ms; figures up to "
+          f"{max(live.ages_s):.0f} s old (p50 {percentile(live.ages_s, 0.5):.0f} s)", flush=True)
     return live
 
 
@@ -346,12 +332,12 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(db)
     every = [ms for q in questions for ms in (q.cold_ms, *q.warm_ms)]
     warm = [ms for q in questions for ms in q.warm_ms]
-    p99 = _percentile(every, 0.99)
+    p99 = percentile(every, 0.99)
     cold_max = max(q.cold_ms for q in questions)
-    print(f"every request: p50 {_percentile(every, 0.5):.1f} ms, p99 {p99:.1f} ms "
+    print(f"every request: p50 {percentile(every, 0.5):.1f} ms, p99 {p99:.1f} ms "
           f"({len(every)} requests, {len(questions)} of them cold); warm p99 "
-          f"{_percentile(warm, 0.99):.1f} ms; slowest cold {cold_max:.0f} ms")
-    live_p99 = _percentile(live.latencies_ms, 0.99)
+          f"{percentile(warm, 0.99):.1f} ms; slowest cold {cold_max:.0f} ms")
+    live_p99 = percentile(live.latencies_ms, 0.99)
     met = p99 < TARGET_MS and live_p99 < TARGET_MS
     print(f"target p99 < {TARGET_MS:.0f} ms: {'met' if met else 'MISSED'}. Every request "
           f"{p99:.1f} ms, but the cold questions are {len(questions)} of {len(every)} requests, "
@@ -360,12 +346,12 @@ def main(argv: list[str] | None = None) -> int:
           f"up to {max(live.ages_s):.0f} s old")
     if args.json:
         print(json.dumps({
-            "p99_ms": round(p99, 2), "warm_p99_ms": round(_percentile(warm, 0.99), 2),
+            "p99_ms": round(p99, 2), "warm_p99_ms": round(percentile(warm, 0.99), 2),
             "cold_max_ms": round(cold_max, 2), "visits_loaded": args.visits,
             "live_p99_ms": round(live_p99, 2), "live_max_age_s": max(live.ages_s),
             "target_met": met, "load_average": round(load, 2),
             "questions": {q.name: {"cold_ms": round(q.cold_ms, 2),
-                                   "warm_p50_ms": round(_percentile(q.warm_ms, 0.5), 2),
-                                   "warm_p99_ms": round(_percentile(q.warm_ms, 0.99), 2)}
+                                   "warm_p50_ms": round(percentile(q.warm_ms, 0.5), 2),
+                                   "warm_p99_ms": round(percentile(q.warm_ms, 0.99), 2)}
                           for q in questions}}))
     return 0

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.common import dev_tokens, percentile
 from benchmarks.private_database import private_database
-from benchmarks.routing import _percentile, _service_fields
+from benchmarks.routing import _service_fields
 from infra.stack.manager import stack_up
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 TENANT = "AL"
 COUNSELLOR = "counsellor.al"
 PARTNER = "partner.al"
-DEV_PASSWORD = "msc-dev-password"  # noqa: S105 - the development realm's published password
-DEV_CLIENT = "msc-cli-dev"
 TOKEN_REUSE_SECONDS = 200.0  # realm tokens live 300 s; a session counts from when it is stored
 WARM_UP = 5
 VISITED_CLIENTS = 300
@@ -72,7 +71,7 @@ class Page:
     latencies_ms: list[float] = field(default_factory=list)
 
     def p(self, q: float) -> float:
-        return _percentile(self.latencies_ms, q)
+        return percentile(self.latencies_ms, q)
 
     @property
     def target_ms(self) -> float:
@@ -227,18 +226,10 @@ class _Session:
     def fresh(self) -> Browser:
         """The browser, logged in again (outside any timing) before the tokens expire."""
         if time.monotonic() - self._stored > TOKEN_REUSE_SECONDS:
-            from infra.stack.config import load_config
             from services.web.oidc import store_tokens
 
-            url = f"{load_config().keycloak_url}/realms/msc/protocol/openid-connect/token"
-            form = urllib.parse.urlencode({"grant_type": "password", "client_id": DEV_CLIENT,
-                                           "username": self.username, "password": DEV_PASSWORD,
-                                           "scope": "openid"}).encode()
-            request = urllib.request.Request(url, data=form, method="POST")  # noqa: S310
-            with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
-                answer: dict[str, Any] = json.loads(response.read())
             session = self.browser.session
-            store_tokens(session, answer)
+            store_tokens(session, dev_tokens(self.username))
             session.save()
             self._stored = time.monotonic()
         return self.browser

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from services.demo.loader import DEV_PASSWORD
 from tests.conftest import require_component, unavailable
-from tests.integration.keycloak_helpers import DEV_PASSWORD, admin_request
+from tests.integration.keycloak_helpers import admin_request
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

@@ -11,9 +11,7 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from infra.stack.config import load_config
-
-DEV_PASSWORD = "msc-dev-password"
-DEV_CLIENT = "msc-cli-dev"
+from services.demo.loader import DEV_CLIENT, DEV_PASSWORD
 
 
 def _post_form(url: str, form: dict[str, str]) -> dict[str, Any]:
