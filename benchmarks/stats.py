@@ -35,6 +35,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -314,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     stack_up()
     db = f"msc_bench_stats_{args.visits}"
     os.environ["MSC_CLICKHOUSE_DATABASE"] = db
+    # A cache of its own: the bench empties it, and the platform's API keeps its own.
+    cache_dir = tempfile.mkdtemp(prefix="msc-bench-stats-cache-")
+    os.environ["MSC_CACHE_DIR"] = cache_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services.settings.dev")
     import django
 
@@ -328,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         questions = _questions()
         live = _ask(questions, args.requests, args.live, db)
     finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
         if not args.keep:
             drop_database(db)
     every = [ms for q in questions for ms in (q.cold_ms, *q.warm_ms)]
@@ -339,11 +345,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{percentile(warm, 0.99):.1f} ms; slowest cold {cold_max:.0f} ms")
     live_p99 = percentile(live.latencies_ms, 0.99)
     met = p99 < TARGET_MS and live_p99 < TARGET_MS
+    few_cold = len(questions) <= 0.01 * len(every)
     print(f"target p99 < {TARGET_MS:.0f} ms: {'met' if met else 'MISSED'}. Every request "
-          f"{p99:.1f} ms, but the cold questions are {len(questions)} of {len(every)} requests, "
-          f"so that is the p99 of cached answers: a count took up to {cold_max:.0f} ms. With "
-          f"visits arriving, answered as the dashboard asks: p99 {live_p99:.1f} ms, for figures "
-          f"up to {max(live.ages_s):.0f} s old")
+          f"{p99:.1f} ms ({len(questions)} of {len(every)} requests cold"
+          f"{': at most 1 %, so this is the p99 of cached answers' if few_cold else ''}); a count "
+          f"took up to {cold_max:.0f} ms. With visits arriving, answered as the dashboard asks: "
+          f"p99 {live_p99:.1f} ms, for figures up to {max(live.ages_s):.0f} s old")
     if args.json:
         print(json.dumps({
             "p99_ms": round(p99, 2), "warm_p99_ms": round(percentile(warm, 0.99), 2),

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 
@@ -63,9 +64,17 @@ def django_db_setup(django_db_blocker: Any) -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _request_counts_removed() -> Iterator[None]:
-    """This run's request counts (services.api.throttling) go when the run ends."""
+    """This run's request counts (services.api.throttling) and cache go when the run ends."""
     yield
     shutil.rmtree(settings.THROTTLE_DIR, ignore_errors=True)
+    shutil.rmtree(str(settings.CACHES["default"]["LOCATION"]), ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with an empty cache: each recreates this run's ClickHouse database under
+    the same name, and a summary counted by the test before must not look current to the next."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -251,6 +251,19 @@ REST_FRAMEWORK = {
 # Where the request counts are kept; shared by the API's worker processes on this host.
 THROTTLE_DIR = Path(os.environ.get("MSC_THROTTLE_DIR", str(STACK.run_dir / "throttle")))
 
+# One cache for every API worker process on this host (counted statistics, the routing's
+# institution records), a file per entry written atomically: a summary counted by one worker
+# serves them all, and a record forgotten by one is forgotten by all. Only this service's user
+# may read or write the directory (Django creates it 0700): entries are pickles.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("MSC_CACHE_DIR", str(STACK.run_dir / "cache")),
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "MSC platform API",
     "DESCRIPTION": "Case management for the Migrant Service Centres of the Western Balkans.",

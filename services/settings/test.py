@@ -12,7 +12,7 @@ os.environ.setdefault("MSC_CLICKHOUSE_DATABASE", f"msc_test_{RUN_ID}")
 os.environ.setdefault("MSC_KAFKA_TOPIC_PREFIX", f"test-{RUN_ID}.")
 
 from services.settings.base import *  # noqa: E402, F403 - reads the variables set above
-from services.settings.base import DATABASES  # noqa: E402
+from services.settings.base import CACHES, DATABASES  # noqa: E402
 
 SECRET_KEY = "msc-test-secret-key"  # noqa: S105 - tests only
 for _alias in DATABASES.values():
@@ -23,3 +23,6 @@ WEBHOOK_ALLOW_PRIVATE = True
 
 # The run's own request counts: the tests' callers are the running platform's users too.
 THROTTLE_DIR = Path(tempfile.gettempdir()) / f"msc-test-{RUN_ID}-throttle"
+
+# And its own cache, emptied before every test (tests.conftest).
+CACHES["default"]["LOCATION"] = str(Path(tempfile.gettempdir()) / f"msc-test-{RUN_ID}-cache")
