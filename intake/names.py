@@ -39,7 +39,8 @@ def name_key(name: str) -> str:
     return " ".join(words)
 
 
-def _loose(key: str) -> str:
+def loose(key: str) -> str:
+    """A name key (or a word of one) with the interchangeable spellings made one."""
     for digraph, single in EQUIVALENT_SPELLINGS:
         key = key.replace(digraph, single)
     return key
@@ -47,9 +48,9 @@ def _loose(key: str) -> str:
 
 def name_similarity(given_a: str, family_a: str, given_b: str, family_b: str) -> float:
     """Similarity 0..1 of two people's names, tolerant of script, diacritics and swapped order."""
-    a = _loose(name_key(f"{given_a} {family_a}"))
-    b = _loose(name_key(f"{given_b} {family_b}"))
-    swapped = _loose(name_key(f"{family_b} {given_b}"))
+    a = loose(name_key(f"{given_a} {family_a}"))
+    b = loose(name_key(f"{given_b} {family_b}"))
+    swapped = loose(name_key(f"{family_b} {given_b}"))
     return max(SequenceMatcher(None, a, b).ratio(), SequenceMatcher(None, a, swapped).ratio())
 
 

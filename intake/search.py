@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db.models import F, Func, Value
 from django.db.models.functions import Replace
 
-from intake.names import EQUIVALENT_SPELLINGS
+from intake.names import EQUIVALENT_SPELLINGS, loose
 
 
 def loose_name_key() -> F | Func:
@@ -24,9 +24,7 @@ def loose_name_key() -> F | Func:
 
 def loose_word(word: str) -> str:
     """A searched word in the loose form `loose_name_key` compares it with."""
-    for digraph, single in EQUIVALENT_SPELLINGS:
-        word = word.replace(digraph, single)
-    return word
+    return loose(word)
 
 
 def phone_digits() -> Func:
