@@ -289,3 +289,13 @@ def call(caller: str, method: str, path: str, world: World, body: Any = None,
     extra = {"HTTP_IF_MATCH": if_match} if if_match else {}
     return getattr(as_user(caller), method)(path.format(**world.ids), body, format="json",
                                             **extra)
+
+
+def current_state(write: Write, world: World) -> tuple[dict[str, Any], str | None]:
+    """The record a write changes, as its caller reads it, and its ETag for If-Match; nothing
+    for a write that creates."""
+    if not write.etag_from:
+        return {}, None
+    read = call(write.caller, "get", write.etag_from, world)
+    assert read.status_code == 200, read.content
+    return read.json(), read["ETag"]

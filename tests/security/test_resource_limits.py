@@ -46,6 +46,7 @@ from tests.security.surface import (
     acceptance,
     call,
     callers_allowed,
+    current_state,
     openapi_schema,
     operations,
     rolled_back,
@@ -78,11 +79,7 @@ def test_a_json_body_over_the_limit_is_413_and_changes_nothing(method: str, path
                                                                world: World) -> None:
     """At Django's own limit (tests/services/test_api_errors.py lowers it for one operation)."""
     write = WRITES[(method, path)]
-    current: dict[str, Any] = {}
-    if_match = None
-    if write.etag_from:
-        read = call(write.caller, "get", write.etag_from, world)
-        current, if_match = read.json(), read["ETag"]
+    current, if_match = current_state(write, world)
     body = {**write.body(world, current), "padding": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
     before = snapshot()
     response = call(write.caller, method, path, world, body, if_match)
