@@ -53,6 +53,14 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
                              stale_wait_seconds=RECOUNT_WAIT_SECONDS)
         return JsonResponse(answer.summary, headers=age_header(answer))
     except ValidationError as invalid:
-        return JsonResponse({"error": invalid.detail}, status=400)
+        fields = invalid.detail if isinstance(invalid.detail, dict) else {"period": invalid.detail}
+        message = "; ".join(f"{name}: {' '.join(str(m) for m in messages)}"
+                            if isinstance(messages, list) else f"{name}: {messages}"
+                            for name, messages in fields.items())
+        return JsonResponse({"error": {"code": "invalid", "message": message, "fields": fields}},
+                            status=400)
     except APIException as refused:
-        return JsonResponse({"error": str(refused.detail)}, status=refused.status_code)
+        wait = getattr(refused, "wait", None)
+        return JsonResponse(
+            {"error": {"code": refused.get_codes(), "message": str(refused.detail)}},
+            status=refused.status_code, headers={"Retry-After": str(wait)} if wait else None)

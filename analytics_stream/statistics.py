@@ -8,8 +8,9 @@ every part of the table at once). ClickHouse counts the period's visits per clie
 the referrals sent in the period, and `summary` lays them out, withholding small cells where the
 view crosses tenants or goes below a tenant (`analytics_stream.disclosure`).
 
-`summary_of` answers a repeated question from a cache until the data changes: the key holds the
-scope and ClickHouse's data version (`analytics_stream.data_version`).
+`current_summary` answers a repeated question from a cache (one entry per scope, holding the
+ClickHouse data version it counted, `analytics_stream.data_version`) until the data changes, and
+counts in the background; `summary_of` waits for the count, however long.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -288,7 +290,10 @@ class _Count(threading.Thread):
                                        receive_timeout_seconds=COUNT_TIME_LIMIT_SECONDS + 30)
             try:
                 self.result = _counted(self.scope, client, self.database)
-                cache.set(self.key, self.result, SUMMARY_CACHE_SECONDS)
+                # Another process may have cached a later count meanwhile: keep the later one.
+                cached = _cached(self.key)
+                if cached is None or cached.counted_at <= self.result.counted_at:
+                    cache.set(self.key, self.result, SUMMARY_CACHE_SECONDS)
             finally:
                 client.disconnect()
         except Exception as exc:  # handed to whoever waits for this count
@@ -308,10 +313,20 @@ def _cache_key(database: str, scope: Scope) -> str:
     return "stats-summary:" + hashlib.sha256(f"{database}:{scope!r}".encode()).hexdigest()
 
 
+def _cached(key: str) -> _Cached | None:
+    """The cached count of `key`; none when there is none, or when it cannot be read (an entry
+    pickled by another version of this code: it is counted again)."""
+    try:
+        entry = cache.get(key)
+    except (AttributeError, ImportError, TypeError, ValueError, EOFError, pickle.PickleError):
+        return None
+    return entry if isinstance(entry, _Cached) else None
+
+
 def _counted(scope: Scope, client: Client, database: str) -> _Cached:
     """The summary of `scope` counted now, and the data version it counts."""
+    counted_at = time.time()  # before the version is read: the count has every row of then
     version = data_version(client, database)
-    counted_at = time.time()
     referrals = None if scope.centre_id else referral_figures_of(scope, client=client)
     computed = summary(scope, figures_of(scope, client=client), referrals)
     return _Cached(version=version, counted_at=counted_at, summary=computed)
@@ -324,9 +339,19 @@ def _count(scope: Scope, database: str, key: str) -> _Count:
         if running is None:
             if len(_counts) >= MAX_CONCURRENT_COUNTS:
                 raise CountInProgress(COUNT_RETRY_AFTER_SECONDS)
-            running = _counts[key] = _Count(scope, database, key)
+            running = _Count(scope, database, key)
             running.start()
+            _counts[key] = running
     return running
+
+
+def wait_for_counts(timeout_seconds: float) -> None:
+    """Wait (up to the timeout each) for this process's counts to end (tests, before they
+    empty the cache)."""
+    with _counts_lock:
+        running = list(_counts.values())
+    for count in running:
+        count.join(timeout_seconds)
 
 
 def current_summary(scope: Scope, *, database: str | None = None,
@@ -336,29 +361,32 @@ def current_summary(scope: Scope, *, database: str | None = None,
 
     Answered from the cache while ClickHouse's data version is the one it was counted at: the
     dashboard asks the same question every few seconds, the regional office and seven tenants
-    ask the same quarters. After new data the summary is counted again (in the background,
-    once per process however many ask) and the caller waits for it, up to
+    ask the same quarters. After new data the summary is counted again, in the background and
+    once per worker process however many ask in it, and the caller waits for the count up to
     `count_wait_seconds` (None: until done); longer, CountInProgress says to ask again, and the
-    count goes on and is cached for then. A caller that accepts figures up to
-    `max_stale_seconds` old waits only `stale_wait_seconds` and else gets the cached figures:
-    a large region's quarter takes ClickHouse seconds to count, and under continuous intake its
-    data change every second.
+    count goes on and is cached. Under continuous intake a long count is outdated by the time it
+    ends: a caller who must have those figures accepts staleness. A caller who accepts figures
+    up to `max_stale_seconds` old waits only `stale_wait_seconds` when such figures are cached
+    (else as above) and then gets the newest acceptable ones: a large region's quarter takes
+    ClickHouse seconds to count, and under continuous intake its data change every second.
     Referrals are sent by a tenant, not by a centre: a centre's view has no referral figures.
     """
     db = settings.CLICKHOUSE["DATABASE"] if database is None else database
     key = _cache_key(db, scope)
+    asked_at = time.time()  # before the version is read, like a count's `counted_at`
     client = clickhouse_client(db)
     try:
         version = data_version(client, db)
     finally:
         client.disconnect()
-    asked_at = time.time()
-    cached: _Cached | None = cache.get(key)
+    cached = _cached(key)
     if cached is not None and cached.version == version:
         return Answer(cached.summary)
-    # Figures the caller accepts while the new count runs: the newest counted, if recent enough.
-    stale = cached if cached is not None and asked_at - cached.counted_at <= max_stale_seconds \
-        else None
+
+    def acceptable(entry: _Cached | None) -> bool:
+        return entry is not None and time.time() - entry.counted_at <= max_stale_seconds
+
+    stale = cached if acceptable(cached) else None
     wait = stale_wait_seconds if stale is not None else count_wait_seconds
     deadline = None if wait is None else time.monotonic() + wait
     while True:
@@ -369,10 +397,11 @@ def current_summary(scope: Scope, *, database: str | None = None,
                 raise
             break
         counting.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        newest = counting.result or cache.get(key)
+        newest = counting.result or _cached(key)
         if newest is not None and (newest.version == version or newest.counted_at >= asked_at):
             return Answer(newest.summary)
-        if stale is not None and newest is not None and newest.counted_at > stale.counted_at:
+        if newest is not None and acceptable(newest) and (
+                stale is None or newest.counted_at > stale.counted_at):
             stale = newest
         if counting.is_alive() or (deadline is not None and time.monotonic() >= deadline):
             break
@@ -382,7 +411,7 @@ def current_summary(scope: Scope, *, database: str | None = None,
             raise counting.error
         # That count began before this request and may have missed its data: count again.
     if stale is not None:
-        return Answer(stale.summary, stale_seconds=time.time() - stale.counted_at)
+        return Answer(stale.summary, stale_seconds=max(0.0, time.time() - stale.counted_at))
     raise CountInProgress(COUNT_RETRY_AFTER_SECONDS)
 
 

@@ -53,7 +53,9 @@ class StatisticsCounting(StatisticsUnavailable):
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(f"these figures are being counted (a long period or a busy store); "
-                         f"ask again in {retry_after_seconds} seconds")
+                         f"ask again in {retry_after_seconds} seconds. While visits keep "
+                         f"arriving, a long count is outdated when it ends: to get its figures, "
+                         f"ask with Cache-Control: max-stale=<seconds>")
         self.wait = retry_after_seconds
 
 
@@ -122,20 +124,23 @@ class SummaryApi(APIView):
 def accepted_staleness(cache_control: str) -> float:
     """Seconds of staleness a request's Cache-Control accepts (RFC 9111 `max-stale`).
 
-    `max-stale=N`: N seconds; `max-stale` alone: any (up to the cache's lifetime); absent or
-    malformed: none, so figures are counted fresh.
+    `max-stale=N`: N seconds; `max-stale` alone: any (up to the cache's lifetime); absent,
+    malformed, or beside `no-cache` or `max-age=0` (the caller wants current figures): none.
     """
+    directives = {}
     for directive in cache_control.split(","):
-        name, _, value = directive.strip().partition("=")
-        if name.strip().lower() != "max-stale":
-            continue
-        if not value:
-            return float(SUMMARY_CACHE_SECONDS)
-        try:
-            return min(float(SUMMARY_CACHE_SECONDS), max(0.0, float(int(value.strip('" ')))))
-        except ValueError:
-            return 0.0
-    return 0.0
+        name, equals, value = directive.strip().partition("=")
+        directives[name.strip().lower()] = (equals, value.strip().strip('"'))
+    if "no-cache" in directives or directives.get("max-age", ("", ""))[1] == "0":
+        return 0.0
+    if "max-stale" not in directives:
+        return 0.0
+    equals, value = directives["max-stale"]
+    if not equals:
+        return float(SUMMARY_CACHE_SECONDS)
+    if not value.isdigit():
+        return 0.0
+    return float(min(SUMMARY_CACHE_SECONDS, int(value)))
 
 
 def age_header(answer: Answer) -> dict[str, str]:

@@ -73,7 +73,11 @@ def _request_counts_removed() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Every test starts with an empty cache: each recreates this run's ClickHouse database under
-    the same name, and a summary counted by the test before must not look current to the next."""
+    the same name, and a summary counted by the test before must not look current to the next.
+    A count the test before left running ends first, or it would fill the emptied cache."""
+    from analytics_stream.statistics import wait_for_counts
+
+    wait_for_counts(60)
     cache.clear()
 
 

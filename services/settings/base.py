@@ -253,8 +253,9 @@ THROTTLE_DIR = Path(os.environ.get("MSC_THROTTLE_DIR", str(STACK.run_dir / "thro
 
 # One cache for every API worker process on this host (counted statistics, the routing's
 # institution records), a file per entry written atomically: a summary counted by one worker
-# serves them all, and a record forgotten by one is forgotten by all. Only this service's user
-# may read or write the directory (Django creates it 0700): entries are pickles.
+# serves them all, and a record forgotten by one is forgotten by all. Entries are pickles: only
+# this service's user may write the directory (Django creates a missing one 0700; give an
+# existing MSC_CACHE_DIR that mode yourself).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -20,6 +20,10 @@ from analytics_stream.stats_apis import accepted_staleness, age_header
     ("max-stale=-3", 0.0),
     ("max-stale=soon", 0.0),
     ("max-stale=1.5", 0.0),
+    ("max-stale=", 0.0),
+    ("no-cache, max-stale=30", 0.0),  # current figures wanted after all
+    ("max-age=0, max-stale=30", 0.0),
+    ("max-age=5, max-stale=30", 30.0),
 ])
 def test_max_stale_is_read_as_rfc_9111_says(cache_control: str, seconds: float) -> None:
     assert accepted_staleness(cache_control) == seconds
