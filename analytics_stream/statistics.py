@@ -16,14 +16,17 @@ counts in the background; `summary_of` waits for the count, however long.
 from __future__ import annotations
 
 import calendar
+import contextlib
+import fcntl
 import hashlib
 import logging
 import pickle
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
+from pathlib import Path
 from typing import Any
 
 from clickhouse_driver import Client
@@ -285,23 +288,49 @@ class _Count(threading.Thread):
         self.error: Exception | None = None
 
     def run(self) -> None:
+        started = time.time()
         try:
-            client = clickhouse_client(self.database,
-                                       receive_timeout_seconds=COUNT_TIME_LIMIT_SECONDS + 30)
-            try:
-                self.result = _counted(self.scope, client, self.database)
-                # Another process may have cached a later count meanwhile: keep the later one.
-                cached = _cached(self.key)
-                if cached is None or cached.counted_at <= self.result.counted_at:
-                    cache.set(self.key, self.result, SUMMARY_CACHE_SECONDS)
-            finally:
-                client.disconnect()
+            with host_lock(self.key):
+                # Another API process may have counted this scope while this one waited for the
+                # lock: begun after this count was asked for, its figures are as good.
+                counted = _cached(self.key)
+                if counted is not None and counted.counted_at >= started:
+                    self.result = counted
+                    return
+                self.result = self._count()
         except Exception as exc:  # handed to whoever waits for this count
             self.error = exc
             logger.warning("counting the statistics of %r failed: %s", self.scope, exc)
         finally:
             with _counts_lock:
                 _counts.pop(self.key, None)
+
+    def _count(self) -> _Cached:
+        client = clickhouse_client(self.database,
+                                   receive_timeout_seconds=COUNT_TIME_LIMIT_SECONDS + 30)
+        try:
+            counted = _counted(self.scope, client, self.database)
+        finally:
+            client.disconnect()
+        cache.set(self.key, counted, SUMMARY_CACHE_SECONDS)
+        return counted
+
+
+@contextlib.contextmanager
+def host_lock(key: str) -> Iterator[None]:
+    """Held while this host counts `key`: the API's worker processes count a scope one at a
+    time, and the others take its figures from the shared cache. One of 256 lock files (by the
+    key's hash, so the files stay few): two scopes rarely share one, and then just take turns.
+    The kernel releases the lock of a process that dies."""
+    directory = Path(settings.STATS_COUNT_LOCK_DIR)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stripe = int(hashlib.sha256(key.encode()).hexdigest()[:2], 16)
+    with open(directory / f"{stripe:02x}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # The counts running in this process, by cache key: one per key, however many ask.
@@ -362,7 +391,8 @@ def current_summary(scope: Scope, *, database: str | None = None,
     Answered from the cache while ClickHouse's data version is the one it was counted at: the
     dashboard asks the same question every few seconds, the regional office and seven tenants
     ask the same quarters. After new data the summary is counted again, in the background and
-    once per worker process however many ask in it, and the caller waits for the count up to
+    once however many ask (per process, and one process at a time on a host: `host_lock`),
+    and the caller waits for the count up to
     `count_wait_seconds` (None: until done); longer, CountInProgress says to ask again, and the
     count goes on and is cached. Under continuous intake a long count is outdated by the time it
     ends: a caller who must have those figures accepts staleness. A caller who accepts figures

@@ -221,6 +221,9 @@ CLICKHOUSE: ClickHouseSettings = {
 # How long a statistics request waits for figures being counted; a longer count goes on in the
 # background and the request answers 503 with Retry-After (well before gunicorn's timeout).
 STATS_COUNT_WAIT_SECONDS = float(os.environ.get("MSC_STATS_COUNT_WAIT_SECONDS", "15"))
+# Lock files by which the API's worker processes on a host count a scope one at a time.
+STATS_COUNT_LOCK_DIR = Path(os.environ.get("MSC_STATS_COUNT_LOCK_DIR",
+                                           str(STACK.run_dir / "stats-counts")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["services.auth.authentication.KeycloakJWTAuthentication"],

@@ -26,3 +26,4 @@ THROTTLE_DIR = Path(tempfile.gettempdir()) / f"msc-test-{RUN_ID}-throttle"
 
 # And its own cache, emptied before every test (tests.conftest).
 CACHES["default"]["LOCATION"] = str(Path(tempfile.gettempdir()) / f"msc-test-{RUN_ID}-cache")
+STATS_COUNT_LOCK_DIR = Path(tempfile.gettempdir()) / f"msc-test-{RUN_ID}-stats-counts"

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from clickhouse_driver.errors import Error as ClickHouseError
+from django.core.cache import cache
 
 from analytics_stream import statistics
 from analytics_stream.clickhouse.client import clickhouse_client
@@ -204,3 +205,22 @@ def test_too_many_counts_at_once_are_refused(clickhouse_database: str,
     scope = Scope(TENANTS, date(2026, 3, 1), date(2026, 3, 31))
     with pytest.raises(CountInProgress):
         current_summary(scope, database=clickhouse_database)
+
+
+def test_a_scope_another_process_is_counting_is_waited_for_not_counted_again(
+        clickhouse_database: str) -> None:
+    scope = Scope(TENANTS, date(2026, 4, 1), date(2026, 4, 30))
+    key = statistics._cache_key(clickhouse_database, scope)
+    # This process stands in for another API worker counting the scope: it holds the host's lock
+    # (a second open file of the same lock conflicts, as another process's would).
+    with statistics.host_lock(key):
+        waiting = statistics._Count(scope, f"{clickhouse_database}_missing", key)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive(), "a count must wait while another process counts its scope"
+        theirs = statistics._Cached(version="theirs", counted_at=time.time(),
+                                    summary={"visits": 5})
+        cache.set(key, theirs, 60)
+    waiting.join(30)
+    # It took the other process's figures: counting itself would have failed (no such database).
+    assert (waiting.error, waiting.result) == (None, theirs)
