@@ -316,16 +316,21 @@ class _Count(threading.Thread):
         return counted
 
 
+def count_lock_path(key: str) -> Path:
+    """The lock file of `key`'s counts: one of 256, by the key's hash."""
+    stripe = hashlib.sha256(key.encode()).hexdigest()[:2]
+    return Path(settings.STATS_COUNT_LOCK_DIR) / f"{stripe}.lock"
+
+
 @contextlib.contextmanager
 def host_lock(key: str) -> Iterator[None]:
     """Held while this host counts `key`: the API's worker processes count a scope one at a
     time, and the others take its figures from the shared cache. One of 256 lock files (by the
     key's hash, so the files stay few): two scopes rarely share one, and then just take turns.
     The kernel releases the lock of a process that dies."""
-    directory = Path(settings.STATS_COUNT_LOCK_DIR)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stripe = int(hashlib.sha256(key.encode()).hexdigest()[:2], 16)
-    with open(directory / f"{stripe:02x}.lock", "a") as lock:
+    path = count_lock_path(key)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -9,9 +9,13 @@ a caller that accepts stale figures gets the cached ones while they are recounte
 
 from __future__ import annotations
 
+import calendar
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -157,10 +161,8 @@ def test_stale_figures_are_served_only_to_who_accepts_them(clickhouse_database: 
     answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60)
     assert (answer.summary["visits"], answer.stale_seconds > 0) in {(visits, True),
                                                                     (visits + 1, False)}
-    deadline = time.monotonic() + 30
-    while answer.summary["visits"] == visits and time.monotonic() < deadline:
-        time.sleep(0.05)
-        answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60)
+    statistics.wait_for_counts(30)
+    answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60)
     assert (answer.summary["visits"], answer.stale_seconds) == (visits + 1, 0)
 
     # Waiting long enough for the recount: current figures.
@@ -171,9 +173,8 @@ def test_stale_figures_are_served_only_to_who_accepts_them(clickhouse_database: 
 
     # Figures older than the caller accepts, or a caller who accepts none: counted before
     # answering.
-    _late_visit(clickhouse_database, rows, "v-late-3")
-    time.sleep(0.2)
-    answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=0.1)
+    _late_visit(clickhouse_database, rows, "v-late-3")  # takes longer than the microsecond
+    answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=1e-6)
     assert (answer.summary["visits"], answer.stale_seconds) == (visits + 3, 0)
     _late_visit(clickhouse_database, rows, "v-late-4")
     assert summary_of(scope, database=clickhouse_database)["visits"] == visits + 4
@@ -199,12 +200,35 @@ def test_a_failed_count_is_the_callers_error(clickhouse_database: str) -> None:
         current_summary(scope, database=f"{clickhouse_database}_missing", count_wait_seconds=30)
 
 
-def test_too_many_counts_at_once_are_refused(clickhouse_database: str,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statistics, "MAX_CONCURRENT_COUNTS", 0)
-    scope = Scope(TENANTS, date(2026, 3, 1), date(2026, 3, 31))
-    with pytest.raises(CountInProgress):
-        current_summary(scope, database=clickhouse_database)
+def _months_of_2026(clickhouse_database: str) -> Iterator[tuple[Scope, str]]:
+    """Month scopes and their cache keys, each under a lock file of its own (`host_lock`)."""
+    lock_files: set[Path] = set()
+    for month in range(1, 13):
+        scope = Scope(TENANTS, date(2026, month, 1),
+                      date(2026, month, calendar.monthrange(2026, month)[1]))
+        key = statistics._cache_key(clickhouse_database, scope)
+        if statistics.count_lock_path(key) not in lock_files:
+            lock_files.add(statistics.count_lock_path(key))
+            yield scope, key
+
+
+def test_too_many_counts_at_once_are_refused(clickhouse_database: str) -> None:
+    _load(clickhouse_database, 6)
+    months = _months_of_2026(clickhouse_database)
+    busy = [next(months) for _ in range(statistics.MAX_CONCURRENT_COUNTS)]
+    other, _ = next(months)
+    with contextlib.ExitStack() as held:
+        # Every slot of this process taken by a count waiting for another process's count.
+        for scope, key in busy:
+            held.enter_context(statistics.host_lock(key))
+            with pytest.raises(CountInProgress):
+                current_summary(scope, database=clickhouse_database, count_wait_seconds=0)
+        # A further question is refused at once, though its own count would take milliseconds.
+        with pytest.raises(CountInProgress):
+            current_summary(other, database=clickhouse_database, count_wait_seconds=30)
+    statistics.wait_for_counts(30)  # the slots free again: the question is answered
+    assert current_summary(other, database=clickhouse_database).summary["visits"] == figures_of(
+        other, database=clickhouse_database).visits_total
 
 
 def test_a_scope_another_process_is_counting_is_waited_for_not_counted_again(
