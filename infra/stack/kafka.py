@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from infra.stack.component import Component
@@ -42,6 +43,19 @@ log4j.logger.org.apache.kafka=INFO
 log4j.logger.kafka.request.logger=WARN
 log4j.logger.state.change.logger=WARN
 """
+
+
+def new_cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A random KRaft cluster id, as Kafka's own Uuid.randomUuid() makes it.
+
+    The id is a UUID in URL-safe base64. Like Kafka, draw again while it starts
+    with "-": the storage tool's argument parser would take such an id for an
+    option (about one format in 64 failed this way).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(random_bytes()).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 class Kafka(Component):
@@ -106,7 +120,7 @@ class Kafka(Component):
     def _format_storage_once(self, properties: Path) -> None:
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         run(
             [
                 self._java(), "-cp", self._classpath(),
