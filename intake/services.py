@@ -25,6 +25,7 @@ from intake.names import name_key, probably_same_name
 from intake.profiles import client_profile
 from services.api.concurrency import VersionConflict
 from services.auth.tokens import Principal
+from services.bulk_insert import insert_rows
 from services.events.pseudonym import client_pseudonym
 from services.events.topics import CLIENTS, GROUP_SESSIONS, VISITS
 from services.outbox.models import OutboxEvent
@@ -309,7 +310,7 @@ def new_visit(*, actor: Principal, client: Client, centre: Centre, occurred_at: 
 
 def visits_record(visits: list[Visit]) -> None:
     """Save visits made by `new_visit` and their events, in the caller's transaction."""
-    Visit.objects.bulk_create(visits)
+    insert_rows(visits)
     outbox_append_many([visit_event(visit, events.VISIT_RECORDED) for visit in visits])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import DEFAULT_DB_ALIAS, connections
 from pydantic import BaseModel
 
+from services.bulk_insert import insert_rows
 from services.events.envelope import envelope_to_dict, new_envelope
 from services.events.registry import payload_data
 from services.events.topics import contract_for
@@ -41,7 +42,7 @@ def outbox_append_many(rows: list[OutboxEvent], *, using: str = DEFAULT_DB_ALIAS
         # Without the caller's transaction the events could outlive (or miss) the change they
         # report: the dual write the outbox exists to prevent.
         raise OutboxError("the outbox is written inside the transaction that makes the change")
-    OutboxEvent.objects.using(using).bulk_create(rows)
+    insert_rows(rows, using=using)
 
 
 def outbox_append(*, tenant_id: str, topic: str, event_type: str, subject: str,
