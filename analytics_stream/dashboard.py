@@ -13,16 +13,20 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework.exceptions import APIException, ValidationError
 
+from analytics_stream.statistics import SUMMARY_CACHE_SECONDS
 from analytics_stream.stats_apis import STATS_ROLES, age_header, summary_for
 from services.auth.tokens import Principal
 from services.web.oidc import login_required
 
 REFRESH_MILLISECONDS = 2000
 # After new visits, a poll waits this long for the figures to be counted again, and else shows
-# the previous ones (counted at most MAX_STALE_SECONDS ago) while the count goes on: a small
-# tenant's figures are counted in well under a second, a large region's quarter takes seconds.
+# the previous ones while the count goes on: a small tenant's figures are counted in well under a
+# second, a large region's quarter takes seconds. The page says how old the figures it shows
+# are, so it takes any the cache still holds (stale-while-revalidate): opened after a quiet
+# spell, it shows the last figures at once, marked with their age, instead of nothing while
+# the region's quarter is counted again.
 RECOUNT_WAIT_SECONDS = 1.0
-MAX_STALE_SECONDS = 60.0
+MAX_STALE_SECONDS = float(SUMMARY_CACHE_SECONDS)
 
 
 def _quarter_of(day: date) -> tuple[date, date]:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
+from analytics_stream import statistics
+from analytics_stream.clickhouse.client import clickhouse_client
+from analytics_stream.clickhouse.sql import insert_sql
+from analytics_stream.clickhouse.sql.sessions import (
+    GROUP_SESSION_FACT_COLUMNS,
+    GROUP_SESSION_FACTS_TABLE,
+)
+from services.tenancy.models import TENANT_CODES
 from tests.web.conftest import logged_in
 
 pytestmark = pytest.mark.django_db
+
+# What the regional office's dashboard asks by default: the whole region, a quarter.
+REGION_Q1 = statistics.Scope(tuple(sorted(TENANT_CODES)), date(2026, 1, 1), date(2026, 3, 31),
+                             controlled=True)
 
 
 def test_figures_being_counted_say_so_and_when_to_ask_again(stack: None, clickhouse_database: str,
@@ -30,3 +46,41 @@ def test_a_bad_period_names_the_field(stack: None, clickhouse_database: str) -> 
     error = answer.json()["error"]
     assert error["code"] == "invalid"
     assert set(error["fields"]) and all(name in error["message"] for name in error["fields"])
+
+
+def _held_session(clickhouse_database: str, day: date) -> None:
+    """A group session held on `day`: new data in ClickHouse (a new data version), so the figures
+    are counted again."""
+    row = ("AL", f"session-{time.time_ns()}", 1, f"event-{time.time_ns()}", day,
+           datetime(day.year, day.month, day.day, 10, tzinfo=UTC), "centre", "Centre", "cv",
+           "", 12)
+    clickhouse_client(clickhouse_database).execute(
+        insert_sql(clickhouse_database, GROUP_SESSION_FACTS_TABLE, GROUP_SESSION_FACT_COLUMNS),
+        [row])
+
+
+def test_figures_counted_long_ago_are_shown_at_once_with_their_age(
+        stack: None, clickhouse_database: str, settings: Any) -> None:
+    settings.STATS_COUNT_WAIT_SECONDS = 0  # a count never holds up the answer
+    monitor = logged_in("regional.monitor")
+    period = {"from": "2026-01-01", "to": "2026-03-31"}
+    statistics.summary_of(REGION_Q1, database=clickhouse_database)  # counted once, as before
+    key = statistics._cache_key(clickhouse_database, REGION_Q1)
+    counted = statistics._cached(key)
+    assert counted is not None, "the dashboard's scope must be the one counted above"
+    # Counted five minutes ago, and a session held since.
+    cache.set(key, replace(counted, counted_at=counted.counted_at - 300), 600)
+    _held_session(clickhouse_database, date(2026, 2, 10))
+
+    # While another worker process counts the region (it holds the host's lock for the scope),
+    # the page gets the figures it has, marked with their age, instead of waiting for the count.
+    with statistics.host_lock(key):
+        answer = monitor.get("/dashboard/data", period)
+        assert answer.status_code == 200, answer.content
+        assert int(answer["Age"]) >= 300
+        assert answer.json() == counted.summary
+    statistics.wait_for_counts(30)
+    current = monitor.get("/dashboard/data", period)
+    assert (current.status_code, "Age" in current) == (200, False)
+    recounted = statistics._cached(key)
+    assert recounted is not None and recounted.version != counted.version
