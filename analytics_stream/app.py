@@ -9,7 +9,6 @@ affect.
 
 from __future__ import annotations
 
-import socket
 import sys
 import tempfile
 import time
@@ -18,42 +17,12 @@ from pathlib import Path
 import faust
 from django.conf import settings
 
+from infra.stack.kafka import broker_answers
+
 
 def kafka_broker_urls(bootstrap: str) -> list[str]:
     """Faust broker URLs for a Kafka bootstrap list `host:port[,host:port...]`."""
     return [f"kafka://{server.strip()}" for server in bootstrap.split(",") if server.strip()]
-
-
-def _accepts_connections(server: str) -> bool:
-    host, _, port = server.strip().rpartition(":")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=2.0):
-            return True
-    except (OSError, ValueError):
-        return False
-
-
-def broker_answers(bootstrap: str) -> bool:
-    """True when a broker of `bootstrap` answers a metadata request."""
-    from kafka import KafkaAdminClient
-    from kafka.errors import KafkaError
-
-    # kafka-python retries a refused bootstrap for half a minute by default: ask the sockets
-    # first, and bound its own retries, so that a broker coming back is seen within seconds.
-    if not any(_accepts_connections(server) for server in bootstrap.split(",") if server):
-        return False
-    try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000,
-                                 bootstrap_timeout_ms=5000, reconnect_backoff_max_ms=1000)
-    except (KafkaError, OSError, ValueError):
-        return False
-    try:
-        admin.list_topics()
-    except (KafkaError, OSError):
-        return False
-    finally:
-        admin.close()
-    return True
 
 
 def wait_for_broker(bootstrap: str, *, max_delay_seconds: float = 10.0) -> None:

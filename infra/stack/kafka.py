@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from infra.stack.component import Component
 from infra.stack.config import KAFKA_VERSION, SCALA_VERSION
 from infra.stack.installers import java21_home, maven_fetch_tree
-from infra.stack.process import port_is_open, run, spawn
+from infra.stack.process import run, spawn
 
 KAFKA_POM = f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -56,6 +57,38 @@ def new_cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().byte
         cluster_id = base64.urlsafe_b64encode(random_bytes()).decode().rstrip("=")
         if not cluster_id.startswith("-"):
             return cluster_id
+
+
+def _accepts_connections(server: str) -> bool:
+    host, _, port = server.strip().rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=2.0):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def broker_answers(bootstrap: str) -> bool:
+    """True when a broker of `bootstrap` answers a metadata request."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    # kafka-python retries a refused bootstrap for half a minute by default: ask the sockets
+    # first, and bound its own retries, so that a broker coming back is seen within seconds.
+    if not any(_accepts_connections(server) for server in bootstrap.split(",") if server):
+        return False
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000,
+                                 bootstrap_timeout_ms=5000, reconnect_backoff_max_ms=1000)
+    except (KafkaError, OSError, ValueError):
+        return False
+    try:
+        admin.list_topics()
+    except (KafkaError, OSError):
+        return False
+    finally:
+        admin.close()
+    return True
 
 
 class Kafka(Component):
@@ -147,26 +180,7 @@ class Kafka(Component):
         )
 
     def healthy(self) -> bool:
-        from kafka import KafkaAdminClient
-        from kafka.errors import KafkaError
-
-        # kafka-python keeps retrying a refused bootstrap for half a minute; ask the socket first.
-        if not port_is_open(self.config.host, self.port):
-            return False
-        try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=self.config.kafka_bootstrap,
-                request_timeout_ms=3000,
-            )
-        except (KafkaError, OSError, ValueError):  # not reachable yet
-            return False
-        try:
-            admin.list_topics()
-        except (KafkaError, OSError):
-            return False
-        finally:
-            admin.close()
-        return True
+        return broker_answers(self.config.kafka_bootstrap)
 
     def version(self) -> str:
         return f"Apache Kafka {KAFKA_VERSION} (KRaft)"

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from analytics_stream import app
+from infra.stack.kafka import broker_answers
 
 
 def test_the_worker_waits_with_backoff_until_the_broker_answers(
@@ -26,4 +27,4 @@ def test_a_closed_port_is_no_broker_and_is_told_at_once() -> None:
     with socket.socket() as probe:  # a port nobody listens on: bound, never listening
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-        assert app.broker_answers(f"127.0.0.1:{port}") is False
+        assert broker_answers(f"127.0.0.1:{port}") is False
