@@ -19,9 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ComponentRegistry
+from drf_spectacular.plumbing import ComponentRegistry, force_instance
 from drf_spectacular.utils import OpenApiResponse
 
+from services.api.serializers import StrictFieldsMixin
 from services.auth.permissions import IsAuthenticatedPrincipal
 
 ERROR_SCHEMA_NAME = "Error"
@@ -126,6 +127,14 @@ class ApiAutoSchema(AutoSchema):
                       for code in self.error_statuses(operation)}
             operation["responses"] = {**errors, **operation["responses"]}
         return operation
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        """A serializer's component; one that refuses unknown fields (StrictFieldsMixin) says
+        so with `additionalProperties: false`, so generated clients refuse them too."""
+        component: dict[str, Any] = super()._map_basic_serializer(serializer, direction)  # type: ignore[no-untyped-call]
+        if isinstance(force_instance(serializer), StrictFieldsMixin):  # type: ignore[no-untyped-call]
+            component["additionalProperties"] = False
+        return component
 
     def error_statuses(self, operation: dict[str, Any]) -> list[int]:
         """The error statuses the operation can answer, from its parameters, body and view."""
