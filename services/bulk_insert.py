@@ -9,7 +9,8 @@ and triggers apply as to any INSERT), a fraction of the Python work.
 Only for new rows whose values are all set in Python (`pre_save` runs, so `auto_now_add` and
 `auto_now` apply). A column whose value is left to the database (`db_default`, an auto-increment
 primary key) is left out of the INSERT and gets its default; rows are inserted, and sequence
-values drawn, in list order.
+values drawn, in list order. As after `bulk_create`, the rows then hold what the database gave
+them (RETURNING) and count as saved.
 """
 
 from __future__ import annotations
@@ -85,13 +86,30 @@ def insert_rows(rows: Sequence[ModelT], *, using: str = DEFAULT_DB_ALIAS) -> Non
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = ", ".join(quote(column) for _field, column, _may in fields
-                        if column not in (omitted or set()))
-    sql = (f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608 - names from the model
+    left_out = omitted or set()
+    given = [column for _field, column, _may in fields if column not in left_out]
+    # The database's values come back, as after bulk_create: the primary key first, to check
+    # that the rows come back in the order they were sent.
+    pk = model._meta.pk
+    if pk is None or pk.column is None:
+        raise BulkInsertError(f"{model.__name__} has no primary key column")
+    returned = [pk] + [f for f, column, _may in fields if column in left_out and f is not pk]
+    names = ", ".join(quote(column) for column in given)
+    sql = (f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608 - names from the model
            f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) WITH ORDINALITY AS r "
-           "ORDER BY r.ordinality")
+           "ORDER BY r.ordinality "
+           f"RETURNING {', '.join(quote(str(f.column)) for f in returned)}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(records, separators=(",", ":"))])
-    for row in rows:  # saved now, as after bulk_create
-        row._state.adding = False
+        values = cursor.fetchall()
+    if len(values) != len(rows):
+        raise BulkInsertError(f"{len(rows)} rows sent, {len(values)} inserted")
+    for row, row_values in zip(rows, values, strict=True):
+        if pk.column not in left_out and row_values[0] != pk.get_prep_value(row.pk):
+            raise BulkInsertError("the rows came back in another order than they were sent")
+        for field, value in zip(returned, row_values, strict=True):
+            from_db = getattr(field, "from_db_value", None)  # a JSON default comes as text
+            setattr(row, field.attname,
+                    value if from_db is None else from_db(value, None, connection))
+        row._state.adding = False  # saved now, as after bulk_create
         row._state.db = using
