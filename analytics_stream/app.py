@@ -9,12 +9,17 @@ affect.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import faust
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaConnectionError
 from django.conf import settings
 
 from infra.stack.kafka import broker_answers
@@ -40,6 +45,43 @@ def wait_for_broker(bootstrap: str, *, max_delay_seconds: float = 10.0) -> None:
         sys.stderr.flush()
         time.sleep(delay)
         delay = min(delay * 2, max_delay_seconds)
+
+
+BootstrapMethod = Callable[[AIOKafkaClient], Awaitable[None]]
+
+
+def retrying_bootstrap(bootstrap: BootstrapMethod, *,
+                       max_delay_seconds: float = 10.0) -> BootstrapMethod:
+    """aiokafka's `AIOKafkaClient.bootstrap`, retried with backoff while no broker answers.
+
+    `wait_for_broker` covers a broker that is down before the worker starts, but not one that
+    goes down while Faust is starting (a broker restart seconds after a worker restart): Faust's
+    producer or consumer then fails to bootstrap and the worker exits (robinhood/faust#711).
+    Installed by the worker (`install_bootstrap_retry`), it waits for the broker instead.
+    """
+
+    @functools.wraps(bootstrap)
+    async def retrying(client: AIOKafkaClient) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await bootstrap(client)
+                return
+            except KafkaConnectionError as exc:
+                sys.stderr.write(f"stream worker: {exc}; retrying in {delay:.1f}s\n")
+                sys.stderr.flush()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_delay_seconds)
+
+    retrying.retries_bootstrap = True  # type: ignore[attr-defined]
+    return retrying
+
+
+def install_bootstrap_retry() -> None:
+    """Make every aiokafka client of this process retry its bootstrap (see retrying_bootstrap)."""
+    if not getattr(AIOKafkaClient.bootstrap, "retries_bootstrap", False):
+        AIOKafkaClient.bootstrap = retrying_bootstrap(
+            AIOKafkaClient.bootstrap)
 
 
 def create_app(app_id: str, *, broker: str | None = None) -> faust.App:
