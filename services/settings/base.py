@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request whose client closed the connection while it waited is not served (499).
+    "services.api.abandoned.AbandonedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The web pages' CSS and JavaScript come from the application itself, never from a CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
