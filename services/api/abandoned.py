@@ -12,7 +12,8 @@ So before anything else, a request whose client has already closed its connectio
 lost: a client that retries (with its Idempotency-Key) is served as if for the first time.
 
 Only a closed connection counts, never a slow one: the check peeks at the socket without
-waiting. Outside gunicorn (tests, another server) there is no socket to look at and nothing
+waiting. A client that shuts down its sending side after the request and still reads (browsers
+and HTTP libraries do not; some netcat-style tools do) looks the same, and reads the 499. Outside gunicorn (tests, another server) there is no socket to look at and nothing
 changes.
 """
 
