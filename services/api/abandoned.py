@@ -13,8 +13,8 @@ lost: a client that retries (with its Idempotency-Key) is served as if for the f
 
 Only a closed connection counts, never a slow one: the check peeks at the socket without
 waiting. A client that shuts down its sending side after the request and still reads (browsers
-and HTTP libraries do not; some netcat-style tools do) looks the same, and reads the 499. Outside gunicorn (tests, another server) there is no socket to look at and nothing
-changes.
+and HTTP libraries do not; some netcat-style tools do) looks the same, and reads the 499.
+Outside gunicorn (tests, another server) there is no socket to look at and nothing changes.
 """
 
 from __future__ import annotations
