@@ -14,7 +14,7 @@ import functools
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import faust
@@ -30,6 +30,14 @@ def kafka_broker_urls(bootstrap: str) -> list[str]:
     return [f"kafka://{server.strip()}" for server in bootstrap.split(",") if server.strip()]
 
 
+def backoff_delays(max_delay_seconds: float) -> Iterator[float]:
+    """Waits between attempts to reach the broker: 0.5 s, doubling up to `max_delay_seconds`."""
+    delay = 0.5
+    while True:
+        yield delay
+        delay = min(delay * 2, max_delay_seconds)
+
+
 def wait_for_broker(bootstrap: str, *, max_delay_seconds: float = 10.0) -> None:
     """Block until the broker answers, retrying with backoff; a worker calls it before starting.
 
@@ -38,13 +46,13 @@ def wait_for_broker(bootstrap: str, *, max_delay_seconds: float = 10.0) -> None:
     restarting (after a crash, with `docker compose up`, or during a broker restart) would
     stay down until someone noticed; waiting here makes it start once the broker is back.
     """
-    delay = 0.5
+    delays = backoff_delays(max_delay_seconds)
     while not broker_answers(bootstrap):
+        delay = next(delays)
         sys.stderr.write(f"stream worker: Kafka at {bootstrap} does not answer yet; "
                          f"retrying in {delay:.1f}s\n")
         sys.stderr.flush()
         time.sleep(delay)
-        delay = min(delay * 2, max_delay_seconds)
 
 
 BootstrapMethod = Callable[[AIOKafkaClient], Awaitable[None]]
@@ -62,16 +70,16 @@ def retrying_bootstrap(bootstrap: BootstrapMethod, *,
 
     @functools.wraps(bootstrap)
     async def retrying(client: AIOKafkaClient) -> None:
-        delay = 0.5
+        delays = backoff_delays(max_delay_seconds)
         while True:
             try:
                 await bootstrap(client)
                 return
             except KafkaConnectionError as exc:
+                delay = next(delays)
                 sys.stderr.write(f"stream worker: {exc}; retrying in {delay:.1f}s\n")
                 sys.stderr.flush()
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, max_delay_seconds)
 
     retrying.retries_bootstrap = True  # type: ignore[attr-defined]
     return retrying

@@ -11,10 +11,11 @@ from datetime import date
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 
 from analytics_stream.statistics import SUMMARY_CACHE_SECONDS
 from analytics_stream.stats_apis import STATS_ROLES, age_header, summary_for
+from services.api.errors import api_error_body
 from services.auth.tokens import Principal
 from services.web.oidc import login_required
 
@@ -56,15 +57,8 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
         answer = summary_for(principal, request.GET.dict(), max_stale_seconds=MAX_STALE_SECONDS,
                              stale_wait_seconds=RECOUNT_WAIT_SECONDS)
         return JsonResponse(answer.summary, headers=age_header(answer))
-    except ValidationError as invalid:
-        fields = invalid.detail if isinstance(invalid.detail, dict) else {"period": invalid.detail}
-        message = "; ".join(f"{name}: {' '.join(str(m) for m in messages)}"
-                            if isinstance(messages, list) else f"{name}: {messages}"
-                            for name, messages in fields.items())
-        return JsonResponse({"error": {"code": "invalid", "message": message, "fields": fields}},
-                            status=400)
-    except APIException as refused:
+    except APIException as refused:  # the API's error body, as the page shows its message
         wait = getattr(refused, "wait", None)
-        return JsonResponse(
-            {"error": {"code": refused.get_codes(), "message": str(refused.detail)}},
-            status=refused.status_code, headers={"Retry-After": str(wait)} if wait else None)
+        return JsonResponse(api_error_body(refused, refused.status_code),
+                            status=refused.status_code,
+                            headers={"Retry-After": str(wait)} if wait else None)

@@ -297,7 +297,7 @@ class _Count(threading.Thread):
                 if counted is not None and counted.counted_at >= started:
                     self.result = counted
                     return
-                self.result = self._count()
+                self.result = self._count_and_cache()
         except Exception as exc:  # handed to whoever waits for this count
             self.error = exc
             logger.warning("counting the statistics of %r failed: %s", self.scope, exc)
@@ -305,7 +305,7 @@ class _Count(threading.Thread):
             with _counts_lock:
                 _counts.pop(self.key, None)
 
-    def _count(self) -> _Cached:
+    def _count_and_cache(self) -> _Cached:
         client = clickhouse_client(self.database,
                                    receive_timeout_seconds=COUNT_TIME_LIMIT_SECONDS + 30)
         try:

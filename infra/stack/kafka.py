@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 from infra.stack.component import Component
 from infra.stack.config import KAFKA_VERSION, SCALA_VERSION
 from infra.stack.installers import java21_home, maven_fetch_tree
-from infra.stack.process import run, spawn
+from infra.stack.process import port_is_open, run, spawn
 
 KAFKA_POM = f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -61,11 +60,7 @@ def new_cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().byte
 
 def _accepts_connections(server: str) -> bool:
     host, _, port = server.strip().rpartition(":")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=2.0):
-            return True
-    except (OSError, ValueError):
-        return False
+    return port.isdigit() and port_is_open(host.strip("[]"), int(port), timeout=2.0)
 
 
 def broker_answers(bootstrap: str) -> bool:

@@ -98,17 +98,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
+    response.data = api_error_body(exc, response.status_code)
+    return response
+
+
+def api_error_body(exc: exceptions.APIException, status_code: int) -> dict[str, Any]:
+    """The error envelope of a DRF exception: a validation error names each field and what is
+    wrong with it; `extra()` of the exception, if any, adds to it."""
     detail = exc.detail
     fields = detail if isinstance(exc, exceptions.ValidationError) and isinstance(
         detail, dict) else None
-    message = "invalid input" if fields else _first_message(detail)
+    message = ("; ".join(f"{name}: {_first_message(problem)}" for name, problem in fields.items())
+               if fields else _first_message(detail))
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
-    response.data = error_body(response.status_code, str(code), message, fields)
+    body = error_body(status_code, str(code), message, fields)
     extra = getattr(exc, "extra", None)
     if callable(extra):
-        response.data["error"].update(extra())
-    return response
+        body["error"].update(extra())
+    return body
 
 
 # Django's own answers where no view answered, by status: the code and message DRF gives.
