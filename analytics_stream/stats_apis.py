@@ -113,7 +113,8 @@ class SummaryApi(APIView):
                     "`Cache-Control: max-stale=N`: then figures counted up to N seconds ago "
                     "may be served at once while they are counted again, and the answer's "
                     "`Age` header says how old they are (a large region's quarter takes "
-                    "seconds to count).")
+                    "seconds to count); such figures may also miss the visits of the last "
+                    "fraction of a second.")
     def get(self, request: Request) -> Response:
         answer = summary_for(request_principal(request), request.query_params.dict(),
                              max_stale_seconds=accepted_staleness(

@@ -47,6 +47,7 @@ from tests.analytics_stream.visit_mix import (
     latest_in_period,
     visit_mix,
 )
+from tests.waiting import data_version_watch_caught_up
 
 pytestmark = pytest.mark.integration
 
@@ -157,7 +158,9 @@ def test_stale_figures_are_served_only_to_who_accepts_them(clickhouse_database: 
 
     # Accepting stale figures without waiting: the cached ones (marked stale) unless the recount
     # already finished; the recount goes on in the background until the figures are current.
+    # (Such a caller takes the version the process read last: the test waits until it is read.)
     _late_visit(clickhouse_database, rows, "v-late-1")
+    data_version_watch_caught_up(clickhouse_database)
     answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60)
     assert (answer.summary["visits"], answer.stale_seconds > 0) in {(visits, True),
                                                                     (visits + 1, False)}
@@ -167,6 +170,7 @@ def test_stale_figures_are_served_only_to_who_accepts_them(clickhouse_database: 
 
     # Waiting long enough for the recount: current figures.
     _late_visit(clickhouse_database, rows, "v-late-2")
+    data_version_watch_caught_up(clickhouse_database)
     answer = current_summary(scope, database=clickhouse_database, max_stale_seconds=60,
                              stale_wait_seconds=30)
     assert (answer.summary["visits"], answer.stale_seconds) == (visits + 2, 0)
