@@ -69,6 +69,7 @@ class _Watch(threading.Thread):
         self.database = database
         self.asked_at = time.monotonic()
         self.reading: Reading | None = None
+        self.failures = 0  # reads failed in a row: they back off, and only the first is logged
 
     def run(self) -> None:
         client = clickhouse_client(self.database)
@@ -81,12 +82,18 @@ class _Watch(threading.Thread):
                 began = time.time()
                 try:
                     self.reading = Reading(data_version(client, self.database), began)
+                    if self.failures:
+                        logger.info("reading the data version of %s again", self.database)
+                    self.failures = 0
                 except (ClickHouseError, OSError, EOFError) as exc:
-                    logger.warning("reading the data version of %s failed: %s", self.database,
-                                   exc)
+                    if not self.failures:
+                        logger.warning("reading the data version of %s failed: %s",
+                                       self.database, exc)
+                    self.failures += 1
                     self.reading = None
                     client.disconnect()
-                time.sleep(max(0.0, began + WATCH_INTERVAL_SECONDS - time.time()))
+                interval = min(WATCH_INTERVAL_SECONDS * 2 ** self.failures, 5.0)
+                time.sleep(max(0.0, began + interval - time.time()))
         finally:
             client.disconnect()
 

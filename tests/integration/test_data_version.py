@@ -69,3 +69,13 @@ def test_the_watcher_stops_when_nobody_asks(clickhouse_database: str,
     # The next ask starts another, which reads again.
     wait_until(lambda: recent_data_version(clickhouse_database, max_age_seconds=5) is not None,
                seconds=10, failure=lambda: "no reading after the watcher was started again")
+
+
+def test_a_watcher_that_cannot_read_gives_no_version(clickhouse_database: str) -> None:
+    missing = f"{clickhouse_database}_missing"
+    recent_data_version(missing, max_age_seconds=5)
+    thread = watch._watches[missing]
+    wait_until(lambda: thread.failures >= 2, seconds=10,
+               failure=lambda: "the watcher of a missing database did not try twice")
+    # No reading: a caller reads the version itself, and meets the error.
+    assert recent_data_version(missing, max_age_seconds=5) is None
