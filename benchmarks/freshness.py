@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 import uuid
 from typing import Any
 
 import aiohttp
 
-from benchmarks.common import percentile
+from benchmarks.common import json_line, percentile
 from benchmarks.intake_load import Tenant, _auth, _ensure_platform, _prepare_tenant, _token
 from infra.stack.config import load_config
 
@@ -121,5 +120,5 @@ def main(argv: list[str] | None = None) -> int:
           f"visits seen; p50 {figures['p50_s']} s, p99 {figures['p99_s']} s from accepted to "
           "counted in /api/v1/stats/")
     if args.json:
-        print(json.dumps(figures, sort_keys=True))
+        print(json_line(figures, sort_keys=True))
     return 0

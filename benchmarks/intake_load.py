@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import time
 import uuid
@@ -29,7 +28,7 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks.common import DEV_CLIENT, DEV_PASSWORD, percentile
+from benchmarks.common import DEV_CLIENT, DEV_PASSWORD, json_line, percentile
 from infra.stack.config import load_config
 from services.cli import _django_setup
 
@@ -296,5 +295,5 @@ def main(argv: list[str] | None = None) -> int:
     _ensure_platform(args.workers)
     figures = asyncio.run(_run(args))
     if args.json:
-        print(json.dumps(figures, sort_keys=True))
+        print(json_line(figures, sort_keys=True))
     return 0 if figures["errors"] == 0 else 1

@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import json_line
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST = "tests/reliability/test_ledger.py"
 
@@ -84,5 +86,5 @@ def main(argv: list[str] | None = None) -> int:
     passed = code == 0 and bool(report["passed"])
     print(_table(report, passed))
     if args.json:
-        print(json.dumps({**report, "passed": passed}, sort_keys=True))
+        print(json_line({**report, "passed": passed}, sort_keys=True))
     return 0 if passed else (code or 1)

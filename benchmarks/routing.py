@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
 import pstats
 import random
@@ -41,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.common import dev_tokens, percentile
+from benchmarks.common import dev_tokens, json_line, percentile
 from benchmarks.private_database import private_database
 from infra.stack.manager import stack_up
 
@@ -479,5 +478,5 @@ def main(argv: list[str] | None = None) -> int:
             "services": seeded.services, "ranked_services": seeded.ranked_services,
             "referrals": seeded.referrals, "clients": CLIENTS, "organizations": ORGANIZATIONS,
             "seed_seconds": round(seeded.seconds, 2), "load_average": round(load, 2)})
-        print(json.dumps(figures))
+        print(json_line(figures))
     return 0

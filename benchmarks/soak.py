@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
+from benchmarks.common import json_line
 from benchmarks.intake_load import TENANTS, _ensure_platform, _open_loop, _prepare_tenant
 from infra.stack.config import load_config
 
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in drift.items():
         print(f"  {name}: {value:+}")  # noqa: T201
     if args.json:
-        print(json.dumps({"rate_per_s": rate, "minutes": args.minutes,  # noqa: T201
+        print(json_line({"rate_per_s": rate, "minutes": args.minutes,  # noqa: T201
                           "seconds": round(time.monotonic() - started, 1), "drift": drift,
                           "minutes_detail": [m.__dict__ for m in soak.minutes]}))
     return 0

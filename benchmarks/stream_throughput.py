@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import json_line
 from infra.stack.manager import stack_up
 
 
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(Path(tempfile.gettempdir()) / "msc-faust" / f"{prefix}msc-stream-data",
                       ignore_errors=True)
     if args.json:
-        print(json.dumps({"worker_events_per_s": round(worker), "bare_consumer_events_per_s":
+        print(json_line({"worker_events_per_s": round(worker), "bare_consumer_events_per_s":
                           round(bare), "events": args.events}))
     return 0
 

@@ -22,7 +22,6 @@ the worst page, and each page's p50/p95).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import time
@@ -33,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.common import dev_tokens, percentile
+from benchmarks.common import dev_tokens, json_line, percentile
 from benchmarks.private_database import private_database
 from benchmarks.routing import _service_fields
 from infra.stack.manager import stack_up
@@ -325,5 +324,5 @@ def main(argv: list[str] | None = None) -> int:
             "clients": seeded.clients, "visits": seeded.visits,
             "referrals": seeded.referrals, "seed_seconds": round(seeded.seconds, 2),
             "load_average": round(load, 2)}
-        print(json.dumps(figures, ensure_ascii=False))
+        print(json_line(figures))
     return 0
