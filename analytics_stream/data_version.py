@@ -112,7 +112,7 @@ def recent_data_version(database: str, *, max_age_seconds: float) -> Reading | N
     """
     with _watches_lock:
         watch = _watches.get(database)
-        if watch is None:
+        if watch is None or not watch.is_alive():  # (a watcher that died of a bug is replaced)
             watch = _watches[database] = _Watch(database)
             watch.start()
         watch.asked_at = time.monotonic()
