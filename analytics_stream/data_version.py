@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as ClickHouseError
+from django.conf import settings
 
 from analytics_stream.clickhouse.client import clickhouse_client
 from analytics_stream.clickhouse.sql.referrals import REFERRAL_FACTS_TABLE
@@ -40,9 +41,10 @@ GROUP BY table
 ORDER BY table
 """
 
-# How often a watcher reads the version, and how long it goes on after the last ask.
+# How often a watcher reads the version (it stops settings.STATS_VERSION_WATCH_IDLE_SECONDS
+# after the last ask), and the longest wait between reads while they fail.
 WATCH_INTERVAL_SECONDS = 0.2
-WATCH_IDLE_SECONDS = 60.0
+WATCH_MAX_BACKOFF_SECONDS = 5.0
 
 
 def data_version(client: Client, database: str) -> str:
@@ -50,6 +52,15 @@ def data_version(client: Client, database: str) -> str:
     rows = client.execute(_PARTS_SQL, {"database": database, "tables": FACT_TABLES},
                           settings={"max_execution_time": 5})
     return hashlib.sha256(repr(rows).encode()).hexdigest()[:32]
+
+
+def current_data_version(database: str) -> str:
+    """`database`'s fingerprint read now, over a connection of its own."""
+    client = clickhouse_client(database)
+    try:
+        return data_version(client, database)
+    finally:
+        client.disconnect()
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,8 @@ class Reading:
 
 class _Watch(threading.Thread):
     """Reads one database's version every WATCH_INTERVAL_SECONDS until nobody asked for
-    WATCH_IDLE_SECONDS; a failed read leaves no reading (callers then read, and see the error)."""
+    settings.STATS_VERSION_WATCH_IDLE_SECONDS; a failed read leaves no reading (callers then
+    read, and see the error)."""
 
     def __init__(self, database: str) -> None:
         super().__init__(name=f"data-version-{database}", daemon=True)
@@ -75,8 +87,9 @@ class _Watch(threading.Thread):
         client = clickhouse_client(self.database)
         try:
             while True:
+                idle_seconds = settings.STATS_VERSION_WATCH_IDLE_SECONDS
                 with _watches_lock:
-                    if time.monotonic() - self.asked_at > WATCH_IDLE_SECONDS:
+                    if time.monotonic() - self.asked_at > idle_seconds:
                         del _watches[self.database]
                         return
                 began = time.time()
@@ -92,7 +105,8 @@ class _Watch(threading.Thread):
                     self.failures += 1
                     self.reading = None
                     client.disconnect()
-                interval = min(WATCH_INTERVAL_SECONDS * 2 ** self.failures, 5.0)
+                interval = min(WATCH_INTERVAL_SECONDS * 2 ** min(self.failures, 10),
+                               WATCH_MAX_BACKOFF_SECONDS)
                 time.sleep(max(0.0, began + interval - time.time()))
         finally:
             client.disconnect()

@@ -37,7 +37,11 @@ from analytics_stream.clickhouse.client import clickhouse_client
 from analytics_stream.clickhouse.sql.referrals import REFERRAL_FACTS_TABLE
 from analytics_stream.clickhouse.sql.sessions import GROUP_SESSION_FACTS_TABLE
 from analytics_stream.clickhouse.sql.visits import VISIT_FACTS_TABLE
-from analytics_stream.data_version import data_version, recent_data_version
+from analytics_stream.data_version import (
+    current_data_version,
+    data_version,
+    recent_data_version,
+)
 from analytics_stream.disclosure import (
     is_small,
     suppress_breakdown,
@@ -422,11 +426,7 @@ def current_summary(scope: Scope, *, database: str | None = None,
         asked_at, version = reading.read_at, reading.version
     else:
         asked_at = time.time()  # before the version is read, like a count's `counted_at`
-        client = clickhouse_client(db)
-        try:
-            version = data_version(client, db)
-        finally:
-            client.disconnect()
+        version = current_data_version(db)
     cached = _cached(key)
     if cached is not None and cached.version == version:
         return Answer(cached.summary)

@@ -226,6 +226,10 @@ STATS_COUNT_WAIT_SECONDS = float(os.environ.get("MSC_STATS_COUNT_WAIT_SECONDS", 
 # Lock files by which the API's worker processes on a host count a scope one at a time.
 STATS_COUNT_LOCK_DIR = Path(os.environ.get("MSC_STATS_COUNT_LOCK_DIR",
                                            str(STACK.run_dir / "stats-counts")))
+# How long a process goes on reading ClickHouse's data version after the last request that took
+# it (`analytics_stream.data_version.recent_data_version`).
+STATS_VERSION_WATCH_IDLE_SECONDS = float(
+    os.environ.get("MSC_STATS_VERSION_WATCH_IDLE_SECONDS", "60"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["services.auth.authentication.KeycloakJWTAuthentication"],

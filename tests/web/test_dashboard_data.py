@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 
 from analytics_stream import statistics
-from analytics_stream.clickhouse.client import clickhouse_client
-from analytics_stream.clickhouse.sql import insert_sql
-from analytics_stream.clickhouse.sql.sessions import (
-    GROUP_SESSION_FACT_COLUMNS,
-    GROUP_SESSION_FACTS_TABLE,
-)
 from services.tenancy.models import TENANT_CODES
+from tests.pipeline_helpers import insert_held_session
 from tests.waiting import data_version_watch_caught_up
 from tests.web.conftest import logged_in
 
@@ -49,17 +43,6 @@ def test_a_bad_period_names_the_field(stack: None, clickhouse_database: str) -> 
     assert set(error["fields"]) and all(name in error["message"] for name in error["fields"])
 
 
-def _held_session(clickhouse_database: str, day: date) -> None:
-    """A group session held on `day`: new data in ClickHouse (a new data version), so the figures
-    are counted again."""
-    row = ("AL", f"session-{time.time_ns()}", 1, f"event-{time.time_ns()}", day,
-           datetime(day.year, day.month, day.day, 10, tzinfo=UTC), "centre", "Centre", "cv",
-           "", 12)
-    clickhouse_client(clickhouse_database).execute(
-        insert_sql(clickhouse_database, GROUP_SESSION_FACTS_TABLE, GROUP_SESSION_FACT_COLUMNS),
-        [row])
-
-
 def test_figures_counted_long_ago_are_shown_at_once_with_their_age(
         stack: None, clickhouse_database: str, settings: Any) -> None:
     settings.STATS_COUNT_WAIT_SECONDS = 0  # a count never holds up the answer
@@ -71,7 +54,7 @@ def test_figures_counted_long_ago_are_shown_at_once_with_their_age(
     assert counted is not None, "the dashboard's scope must be the one counted above"
     # Counted five minutes ago, and a session held since.
     cache.set(key, replace(counted, counted_at=counted.counted_at - 300), 600)
-    _held_session(clickhouse_database, date(2026, 2, 10))
+    insert_held_session(clickhouse_database, date(2026, 2, 10))
     data_version_watch_caught_up(clickhouse_database)  # the dashboard takes the watcher's version
 
     # While another worker process counts the region (it holds the host's lock for the scope),
